@@ -1,0 +1,224 @@
+"""How people get things done: channels, procedures with ordered steps, and frequently asked questions."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from sources.choices import Standing
+from sources.models import ContentModel
+
+from .choices import ChannelKind, ProcedureKind
+
+
+class Channel(ContentModel):
+    """A way to reach a service: an app, a hotline, a counter, a bank, ..."""
+
+    kind = models.CharField(_("kind"), max_length=24, choices=ChannelKind.choices, db_index=True)
+    name = models.CharField(_("name"), max_length=120)
+    region = models.ForeignKey(
+        "regions.Region",
+        on_delete=models.PROTECT,
+        related_name="channels",
+        verbose_name=_("region"),
+        help_text=_("The region it serves; the national root (000000) for nationwide channels such as 12333."),
+    )
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    url = models.URLField(_("URL"), blank=True)
+    opening_hours = models.CharField(_("opening hours"), max_length=120, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    sources = models.ManyToManyField("sources.Source", related_name="channels", verbose_name=_("sources"))
+
+    class Meta:
+        ordering = ["region__code", "kind", "name"]
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(kind=ChannelKind.HOTLINE) | ~models.Q(phone=""),
+                name="channel_hotline_has_phone",
+                violation_error_message=_("A hotline needs its phone number."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=ChannelKind.values),
+                name="channel_kind_valid",
+                violation_error_message=_("Unknown kind of channel."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(phone="") | models.Q(phone__regex=r"^[0-9][0-9-]{2,39}$"),
+                name="channel_phone_digits",
+                violation_error_message=_("A phone number is written with digits and hyphens only, e.g. 0816-12393."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.get_kind_display()}）"
+
+
+class Procedure(ContentModel):
+    """A task such as changing or resetting a password, done through one channel in one region."""
+
+    kind = models.CharField(_("kind"), max_length=32, choices=ProcedureKind.choices, db_index=True)
+    title = models.CharField(_("title"), max_length=120)
+    summary = models.TextField(_("summary"), blank=True)
+    region = models.ForeignKey(
+        "regions.Region",
+        on_delete=models.PROTECT,
+        related_name="procedures",
+        verbose_name=_("region"),
+        help_text=_("The national root (000000) for procedures that hold everywhere."),
+    )
+    card_types = models.ManyToManyField(
+        "passwords.CardType",
+        blank=True,
+        related_name="procedures",
+        verbose_name=_("card types"),
+        help_text=_("Leave empty when it works for every card type."),
+    )
+    channel = models.ForeignKey(
+        Channel,
+        # A channel in use cannot be deleted: archive it, or move its procedures first.
+        on_delete=models.PROTECT,
+        related_name="procedures",
+        verbose_name=_("channel"),
+    )
+    holder_must_be_present = models.BooleanField(_("holder must be present"), default=False)
+    who_may_act = models.CharField(
+        _("who may act for the holder"),
+        max_length=200,
+        blank=True,
+        help_text=_("For example: nobody; a guardian for a minor; family members through a linked family account."),
+    )
+    requirements = models.TextField(_("what to bring"), blank=True, help_text=_("One item per line."))
+    duration = models.CharField(_("how long it takes"), max_length=80, blank=True)
+    fee = models.CharField(_("fee"), max_length=80, blank=True)
+    standing = models.CharField(_("standing"), max_length=20, choices=Standing.choices)
+    sources = models.ManyToManyField("sources.Source", related_name="procedures", verbose_name=_("sources"))
+
+    class Meta:
+        ordering = ["region__code", "kind", "title"]
+        verbose_name = _("procedure")
+        verbose_name_plural = _("procedures")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=ProcedureKind.values),
+                name="procedure_kind_valid",
+                violation_error_message=_("Unknown kind of procedure."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(standing__in=Standing.values),
+                name="procedure_standing_valid",
+                violation_error_message=_("Unknown standing."),
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(title=""),
+                name="procedure_title_not_blank",
+                violation_error_message=_("A procedure needs a title."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title}（{self.region.name}）"
+
+    @property
+    def requirement_list(self) -> list[str]:
+        return [line.strip() for line in self.requirements.splitlines() if line.strip()]
+
+
+class StepManager(models.Manager):
+    def get_by_natural_key(self, procedure_slug: str, position: int):
+        return self.get(procedure__slug=procedure_slug, position=position)
+
+
+class Step(models.Model):
+    """One instruction in a procedure, in order."""
+
+    procedure = models.ForeignKey(
+        Procedure,
+        on_delete=models.CASCADE,
+        related_name="steps",
+        verbose_name=_("procedure"),
+    )
+    position = models.PositiveSmallIntegerField(_("position"))
+    instruction = models.TextField(_("instruction"))
+    ui_path = models.CharField(
+        _("UI path"),
+        max_length=200,
+        blank=True,
+        help_text=_("Menu path in an app, e.g. 【医保码】→【修改密码】."),
+    )
+
+    objects = StepManager()
+
+    class Meta:
+        # Prefetched steps come back in order without sorting in Python.
+        ordering = ["procedure", "position"]
+        verbose_name = _("step")
+        verbose_name_plural = _("steps")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["procedure", "position"],
+                name="step_unique_position",
+                violation_error_message=_("Two steps of one procedure cannot share a position."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(position__gte=1),
+                name="step_position_positive",
+                violation_error_message=_("Positions start at 1."),
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(instruction=""),
+                name="step_instruction_not_blank",
+                violation_error_message=_("A step needs an instruction."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.instruction[:40]}"
+
+    def natural_key(self) -> tuple[str, int]:
+        return (self.procedure.slug, self.position)
+
+    natural_key.dependencies = ["procedures.procedure"]
+
+    def clean(self) -> None:
+        if self.ui_path and "【" not in self.ui_path:
+            raise ValidationError(
+                {"ui_path": _("Write menu items in 【】 brackets joined by →, e.g. 【医保码】→【修改密码】.")}
+            )
+
+
+class Faq(ContentModel):
+    """A question people ask and its answer, attached to what it concerns."""
+
+    question = models.CharField(_("question"), max_length=200)
+    answer = models.TextField(_("answer"))
+    regions = models.ManyToManyField(
+        "regions.Region",
+        blank=True,
+        related_name="faqs",
+        verbose_name=_("regions"),
+        help_text=_("Empty: it concerns every region."),
+    )
+    card_types = models.ManyToManyField(
+        "passwords.CardType",
+        blank=True,
+        related_name="faqs",
+        verbose_name=_("card types"),
+    )
+    procedures = models.ManyToManyField(Procedure, blank=True, related_name="faqs", verbose_name=_("procedures"))
+    sources = models.ManyToManyField("sources.Source", related_name="faqs", verbose_name=_("sources"))
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name = _("FAQ")
+        verbose_name_plural = _("FAQs")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(question="") & ~models.Q(answer=""),
+                name="faq_question_and_answer",
+                violation_error_message=_("A FAQ needs both a question and an answer."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.question

@@ -1,0 +1,11 @@
+"""Enumerations of the administrative hierarchy."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Level(models.TextChoices):
+    COUNTRY = "country", _("Country")
+    PROVINCE = "province", _("Province")
+    PREFECTURE = "prefecture", _("Prefecture")
+    COUNTY = "county", _("County")
