@@ -36,7 +36,29 @@ SUFFIXES = (
 # An autonomous division's short name stops before the ethnic groups it names: 恩施土家族苗族自治州 → 恩施.
 # Ethnic names of more than one character are listed so that 黔东南苗族侗族自治州 is not cut after 黔东.
 MULTI_CHARACTER_ETHNIC_NAMES = "|".join(
-    "土家 朝鲜 哈尼 布依 蒙古 哈萨克 柯尔克孜 傈僳 景颇 纳西 拉祜 仡佬 毛南 达斡尔 鄂温克 鄂伦春 锡伯 裕固 东乡 撒拉 仫佬".split()
+    [
+        "土家",
+        "朝鲜",
+        "哈尼",
+        "布依",
+        "蒙古",
+        "哈萨克",
+        "柯尔克孜",
+        "傈僳",
+        "景颇",
+        "纳西",
+        "拉祜",
+        "仡佬",
+        "毛南",
+        "达斡尔",
+        "鄂温克",
+        "鄂伦春",
+        "锡伯",
+        "裕固",
+        "东乡",
+        "撒拉",
+        "仫佬",
+    ]
 )
 ETHNIC_TAIL = re.compile(rf"^(.{{2,}}?)(?:(?:{MULTI_CHARACTER_ETHNIC_NAMES}|[\u4e00-\u9fff])族)+$")
 
