@@ -1,0 +1,43 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is what they build on.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# The development server runs with DEBUG on unless told otherwise; production sets its own environment.
+run setup: export DJANGO_DEBUG ?= 1
+
+.PHONY: run setup install test lint format lock check
+
+run: setup
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+setup: install
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py import_regions
+	$(BIN)/python manage.py load_content
+
+install: $(BIN)/.installed
+
+$(BIN)/.installed: requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	touch $@
+
+test: install
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Re-pins every dependency (and its own dependencies) from pyproject.toml into requirements.lock.
+lock:
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --extra dev --strip-extras \
+		--output-file requirements.lock pyproject.toml

@@ -1,0 +1,14 @@
+"""Test settings: the production settings, with only what tests need changed."""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key")
+
+from .settings import *  # noqa: F403
+
+# Hashing staff passwords at full strength would dominate the admin tests' run time.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The manifest storage needs `collectstatic`; tests render pages without it.
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+# WhiteNoise serves collected files; the test client never asks it for any.
+MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405

@@ -1,0 +1,50 @@
+"""Admin for card types, default-password rules and password policies."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from sources.admin import ContentAdmin, sources_inline
+
+from .models import CardType, DefaultPasswordRule, PasswordPolicy
+
+
+@admin.register(CardType)
+class CardTypeAdmin(ContentAdmin):
+    list_display = ("name", "slug", "medium", "has_financial_account", "status", "updated_at")
+    list_filter = ("medium", "has_financial_account")
+    search_fields = ("name", "short_name", "slug")
+    prepopulated_fields = {}
+    ordering = ("slug",)
+    inlines = (sources_inline(CardType),)
+    exclude = ("sources",)
+
+
+class RegionScopedAdmin(ContentAdmin):
+    autocomplete_fields = ("region", "card_type")
+    list_select_related = ("region", "card_type")
+    # Only regions that actually hold rows are offered: the full list has 3,400 entries.
+    list_filter = (("region", admin.RelatedOnlyFieldListFilter), "card_type", "password", "standing")
+    search_fields = ("slug", "note", "region__name", "region__code", "region__pinyin")
+    ordering = ("region__code", "password")
+    exclude = ("sources",)
+
+
+@admin.register(DefaultPasswordRule)
+class DefaultPasswordRuleAdmin(RegionScopedAdmin):
+    list_display = (
+        "region", "card_type", "password", "kind", "value", "valid_from", "valid_until", "standing", "status",
+    )  # fmt: skip
+    list_filter = ("kind", *RegionScopedAdmin.list_filter)
+    inlines = (sources_inline(DefaultPasswordRule),)
+    fieldsets = (
+        (None, {"fields": ("slug", "region", "card_type", "password", "kind", "value")}),
+        (_("Scope"), {"fields": ("insurance", "enrolment", "valid_from", "valid_until", "must_change_before_use")}),
+        (_("Evidence"), {"fields": ("standing", "note", "status", "created_at", "updated_at")}),
+    )
+
+
+@admin.register(PasswordPolicy)
+class PasswordPolicyAdmin(RegionScopedAdmin):
+    list_display = ("region", "card_type", "password", "min_length", "max_length", "allowed_characters", "status")
+    list_filter = ("allowed_characters", "unlock", *RegionScopedAdmin.list_filter)
+    inlines = (sources_inline(PasswordPolicy),)

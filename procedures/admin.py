@@ -1,0 +1,72 @@
+"""Admin for channels, procedures (with drag-and-drop steps) and FAQs."""
+
+from adminsortable2.admin import CustomInlineFormSet, SortableAdminBase, SortableTabularInline
+from django.contrib import admin
+from django.db import transaction
+
+from sources.admin import ContentAdmin, sources_inline
+
+from .models import Channel, Faq, Procedure, Step
+from .services import park_steps, renumber_steps
+
+
+@admin.register(Channel)
+class ChannelAdmin(ContentAdmin):
+    list_display = ("name", "kind", "region", "phone", "url", "status", "updated_at")
+    list_filter = ("kind", ("region", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("region",)
+    search_fields = ("name", "slug", "phone", "url", "description", "region__name", "region__pinyin")
+    autocomplete_fields = ("region",)
+    ordering = ("region__code", "kind", "name")
+    inlines = (sources_inline(Channel),)
+    exclude = ("sources",)
+
+
+class StepFormSet(CustomInlineFormSet):
+    @transaction.atomic
+    def save(self, commit=True):
+        # A drag-and-drop reorder saves step by step; without parking the moved steps first, the second save
+        # would hit the unique (procedure, position) constraint that the first has not vacated yet. The formset
+        # itself has already refused two steps on one position.
+        moved = [
+            form.instance.pk
+            for form in self.initial_forms
+            if form.instance.pk and (self._should_delete_form(form) or "position" in form.changed_data)
+        ]
+        park_steps(procedure=self.instance, step_ids=moved)
+        saved = super().save(commit)
+        renumber_steps(procedure=self.instance)
+        return saved
+
+
+class StepInline(SortableTabularInline):
+    model = Step
+    formset = StepFormSet
+    ordering = ("position",)
+    fields = ("instruction", "ui_path", "position")
+    extra = 0
+
+
+@admin.register(Procedure)
+class ProcedureAdmin(SortableAdminBase, ContentAdmin):
+    list_display = ("title", "kind", "region", "channel", "standing", "status", "updated_at")
+    list_filter = (
+        "kind", ("region", admin.RelatedOnlyFieldListFilter), "card_types", "channel__kind", "standing",
+    )  # fmt: skip
+    list_select_related = ("region", "channel")
+    search_fields = ("title", "slug", "summary", "steps__instruction", "region__name", "region__pinyin", "region__code")
+    autocomplete_fields = ("region", "channel", "card_types")
+    ordering = ("region__code", "kind", "title")
+    inlines = (StepInline, sources_inline(Procedure))
+    exclude = ("sources",)
+
+
+@admin.register(Faq)
+class FaqAdmin(ContentAdmin):
+    list_display = ("question", "status", "updated_at")
+    list_filter = ("card_types", ("regions", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("question", "answer", "slug")
+    autocomplete_fields = ("regions", "card_types", "procedures")
+    ordering = ("slug",)
+    inlines = (sources_inline(Faq),)
+    exclude = ("sources",)

@@ -1,0 +1,59 @@
+"""Admin for sources, and the pieces every content admin shares."""
+
+from django.contrib import admin
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .models import Source
+
+
+class ContentAdmin(admin.ModelAdmin):
+    """Status, timestamps and slug handling common to every curated model."""
+
+    readonly_fields = ("created_at", "updated_at")
+    list_per_page = 50
+    save_on_top = True
+    # Curated links are https; a bare "fw.ybj.beijing.gov.cn" typed by staff should become one.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def get_list_filter(self, request):
+        return ("status", *super().get_list_filter(request))
+
+
+def sources_inline(model) -> type[admin.TabularInline]:
+    """An inline that attaches sources to `model` through its `sources` many-to-many table."""
+
+    class SourcesInline(admin.TabularInline):
+        autocomplete_fields = ("source",)
+        extra = 0
+        min_num = 1
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+
+        def get_formset(self, request, obj=None, **kwargs):
+            # Every fact cites a source: removing the last one is refused, not silently accepted.
+            return super().get_formset(request, obj, validate_min=True, **kwargs)
+
+    SourcesInline.model = model.sources.through
+    SourcesInline.__name__ = f"{model.__name__}SourcesInline"
+    return SourcesInline
+
+
+@admin.register(Source)
+class SourceAdmin(ContentAdmin):
+    list_display = ("title", "publisher", "published_on", "retrieved_on", "status", "updated_at")
+    search_fields = ("title", "publisher", "slug", "url")
+    ordering = ("title",)
+    prepopulated_fields = {}
+    fields = (
+        "title",
+        "slug",
+        "publisher",
+        "url",
+        "published_on",
+        "retrieved_on",
+        "note",
+        "status",
+        "created_at",
+        "updated_at",
+    )

@@ -1,0 +1,53 @@
+"""Region constraints: enforced by the database, explained by full_clean."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.db.models import ProtectedError
+from django.utils import translation
+
+from regions.models import Region
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("code", ["4201", "42010a", "4201000"])
+def test_database_rejects_a_code_that_is_not_six_digits(code):
+    with pytest.raises((IntegrityError, ValueError)):
+        # bulk_create skips model validation: this reaches the database's own check.
+        Region.objects.bulk_create([Region(code=code, name="测试", level="county", parent=Region.objects.national())])
+
+
+def test_database_rejects_a_second_root():
+    with pytest.raises(IntegrityError):
+        Region.objects.create(code="999999", name="测试", level="province", parent=None)
+
+
+def test_database_rejects_a_duplicate_code():
+    with pytest.raises(IntegrityError):
+        Region.objects.create(code="420100", name="重复", level="prefecture", parent=Region.objects.get(code="420000"))
+
+
+def test_full_clean_explains_a_bad_code_and_a_bad_parent():
+    region = Region(code="42A100", name="测试", level="prefecture", parent=Region.objects.get(code="420100"))
+    with translation.override("en"):
+        with pytest.raises(ValidationError) as error:
+            region.full_clean()
+        assert "exactly six digits" in str(error.value.message_dict["code"])
+        assert "cannot sit under" in str(error.value.message_dict["parent"])
+
+
+def test_full_clean_speaks_chinese_by_default():
+    region = Region(code="42A100", name="测试", level="county", parent=Region.objects.get(code="420100"))
+    with pytest.raises(ValidationError) as error:
+        region.full_clean()
+    assert "六位数字" in str(error.value.message_dict["code"])
+
+
+def test_a_region_with_children_cannot_be_deleted():
+    with pytest.raises(ProtectedError):
+        Region.objects.get(code="420100").delete()
+
+
+def test_str_names_the_region_and_its_code():
+    assert str(Region.objects.get(code="420102")) == "江岸区（420102）"
