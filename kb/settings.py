@@ -11,8 +11,8 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-# The development default only works with DEBUG on; production must set its own key.
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-development-key-change-me" if DEBUG else None)
+# Only a DEBUG run may fall back to a development key; anything else refuses to start without its own.
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-development-key") if DEBUG else env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 
 INSTALLED_APPS = [
