@@ -26,7 +26,7 @@ $(BIN)/.installed: requirements.lock pyproject.toml
 	touch $@
 
 test: install
-	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python manage.py makemigrations --check --dry-run --settings=kb.settings_test
 	$(BIN)/pytest
 
 lint: install
