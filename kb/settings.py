@@ -23,8 +23,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "adminsortable2",
+    "corsheaders",
     "django_filters",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "regions",
     "sources",
     "passwords",
@@ -32,8 +35,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside the Last-Modified middleware, so that it sees that header when it answers 304.
+    "django.middleware.http.ConditionalGetMiddleware",
+    "kb.api.conditional.ContentLastModifiedMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -95,8 +102,57 @@ STORAGES = {
 }
 
 REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # The public API is anonymous and read-only; staff authentication arrives with the write API.
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": None,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "kb.api.pagination.PageNumberPagination",
+    "DEFAULT_THROTTLE_CLASSES": ["kb.api.throttling.AnonymousRateThrottle"],
+    "EXCEPTION_HANDLER": "kb.api.problems.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "kb.api.schema.AutoSchema",
+    "DEFAULT_VERSIONING_CLASS": None,
 }
+# Requests per client address; e.g. "120/min". Empty: no throttling.
+API_ANON_THROTTLE_RATE = env("API_ANON_THROTTLE_RATE", default="120/min") or None
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Yibao KB API",
+    "DESCRIPTION": (
+        "Initial passwords of medical-insurance and social-security cards in China, and how to change or reset "
+        "them, by region, card type and channel. Read-only and anonymous. Errors are RFC 9457 problem details "
+        "(application/problem+json). Every GET carries ETag and Last-Modified and honours If-None-Match and "
+        "If-Modified-Since. Chinese by default; send Accept-Language: en for English labels and errors."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "sources.choices.Status",
+        "StandingEnum": "sources.choices.Standing",
+        "LevelEnum": "regions.choices.Level",
+        "MediumEnum": "passwords.choices.Medium",
+        "PasswordEnum": "passwords.choices.Password",
+        "RuleKindEnum": "passwords.choices.RuleKind",
+        "InsuranceEnum": "passwords.choices.Insurance",
+        "EnrolmentEnum": "passwords.choices.Enrolment",
+        "AllowedCharactersEnum": "passwords.choices.AllowedCharacters",
+        "UnlockEnum": "passwords.choices.Unlock",
+        "ChannelKindEnum": "procedures.choices.ChannelKind",
+        "ProcedureKindEnum": "procedures.choices.ProcedureKind",
+    },
+}
+
+# Any origin may read the API; nothing else is opened to other origins.
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_ALLOW_CREDENTIALS = False
+CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After", "Content-Language"]
 
 LOGGING = {
     "version": 1,

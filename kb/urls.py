@@ -1,10 +1,31 @@
-"""Top-level URL configuration."""
+"""Top-level URL configuration: the admin, the API under /api/v1/, its schema and docs."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from django.views import defaults
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from kb.api.problems import json_problem_response
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", RedirectView.as_view(url="/api/v1/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("api/v1/", include(("kb.api_router", "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
 ]
+
+
+def handler404(request, exception):
+    # Unknown addresses under /api/ answer in the API's error shape, not with an HTML page.
+    if request.path.startswith("/api/"):
+        return json_problem_response(request, 404, "No API resource lives at this address.", "not_found")
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request):
+    if request.path.startswith("/api/"):
+        return json_problem_response(request, 500, "The server failed to answer; the error is logged.", "server_error")
+    return defaults.server_error(request)

@@ -74,6 +74,7 @@ class Region(models.Model):
     )
     pinyin = models.CharField(_("pinyin"), max_length=120, blank=True, db_index=True)
     initials = models.CharField(_("pinyin initials"), max_length=30, blank=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
 
     objects = RegionManager()
 
@@ -129,6 +130,13 @@ class Region(models.Model):
     @property
     def is_national(self) -> bool:
         return self.code == NATIONAL_CODE
+
+    @property
+    def full_name(self) -> str:
+        """The name with its province and prefecture before it, as on an address: 湖北省武汉市江岸区."""
+        if self.is_national:
+            return self.name
+        return "".join(region.name for region in reversed([self, *self.ancestors()]) if not region.is_national)
 
     def ancestors(self) -> list["Region"]:
         """This region's parents, nearest first, up to the national root."""

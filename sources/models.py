@@ -34,6 +34,16 @@ class ContentModel(models.Model):
         default=Status.DRAFT,
         db_index=True,
     )
+    replaced_by = models.ForeignKey(
+        "self",
+        # The successor going away must not take its archived predecessor with it.
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("replaced by"),
+        help_text=_("For archived content: what took its place. Apps that cached the old one are sent there."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
 
@@ -90,3 +100,21 @@ class Source(ContentModel):
 
     def __str__(self) -> str:
         return f"{self.title}（{self.publisher}）"
+
+
+class ContentRevision(models.Model):
+    """A single row whose number moves on with every change to content, so caches know when they are stale.
+
+    Kept in the database rather than a cache so that every server process sees the same revision.
+    """
+
+    number = models.PositiveBigIntegerField(_("revision"), default=0)
+    changed_at = models.DateTimeField(_("changed at"))
+
+    class Meta:
+        verbose_name = _("content revision")
+        verbose_name_plural = _("content revisions")
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="contentrevision_singleton")]
+
+    def __str__(self) -> str:
+        return f"#{self.number} ({self.changed_at:%Y-%m-%d %H:%M:%S})"

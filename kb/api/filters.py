@@ -1,0 +1,72 @@
+"""Filters shared by every resource: region codes, the sub-tree of a region, change dates."""
+
+import django_filters
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+
+from regions.models import NATIONAL_CODE, Region, code_validator
+
+
+class RegionCodeField(forms.ModelChoiceField):
+    """A six-digit division code: malformed and unknown codes are refused with different messages."""
+
+    default_error_messages = {"invalid_choice": _("No region has this code.")}
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("queryset", Region.objects.all())
+        kwargs.setdefault("to_field_name", "code")
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        code_validator(value)
+        return super().to_python(value)
+
+
+@extend_schema_field({"type": "string", "pattern": "^[0-9]{6}$", "example": "420100"})
+class RegionFilter(django_filters.ModelChoiceFilter):
+    field_class = RegionCodeField
+
+
+def within(region: Region, field: str = "region") -> Q:
+    """Rows attached to `region` or to any region below it (the hierarchy is at most three levels deep)."""
+    if region.code == NATIONAL_CODE:
+        return Q()
+    query = Q()
+    path = field
+    for _depth in range(4):
+        query |= Q(**{path: region})
+        path = f"{path}__parent"
+    return query
+
+
+class ContentFilterSet(django_filters.FilterSet):
+    updated_since = django_filters.IsoDateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        label="Only what changed at or after this ISO 8601 date-time, for incremental sync.",
+    )
+
+
+class RegionScopedFilterSet(ContentFilterSet):
+    region = RegionFilter(field_name="region", label="Exactly this region (six-digit code); 000000 is nationwide.")
+    region_within = RegionFilter(
+        method="filter_region_within", label="This region and every region below it (six-digit code)."
+    )
+
+    def filter_region_within(self, queryset: QuerySet, name: str, value: Region | None) -> QuerySet:
+        return queryset.filter(within(value)) if value else queryset
+
+
+def listing_or_unlisted(queryset: QuerySet, field: str, values) -> Q:
+    """Rows whose many-to-many `field` includes one of `values`, or is empty (meaning: all of them).
+
+    Written with subqueries: a join on the relation would repeat a row once per linked object.
+    """
+    model = queryset.model
+    listing = model.objects.filter(**{f"{field}__in": values}).values("pk")
+    linked = model.objects.filter(**{f"{field}__isnull": False}).values("pk")
+    return Q(pk__in=listing) | ~Q(pk__in=linked)

@@ -1,0 +1,45 @@
+"""The one API router: every resource under /api/v1/, and a root that lists them with the lookup and export."""
+
+from django.urls import path
+from rest_framework import routers
+from rest_framework.reverse import reverse
+
+from passwords.api.views import CardTypeViewSet, DefaultPasswordRuleViewSet, PasswordPolicyViewSet
+from procedures.api.export import ExportView
+from procedures.api.lookup import LookupView
+from procedures.api.views import ChannelViewSet, FaqViewSet, ProcedureViewSet
+from regions.api.views import RegionViewSet
+from sources.api.views import SourceViewSet
+
+
+class APIRootView(routers.APIRootView):
+    """The resources of Yibao KB's public API, the one-request lookup and the full export."""
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        for name in ("lookup", "export"):
+            response.data[name] = reverse(f"api:{name}", request=request, format=kwargs.get("format"))
+        response.data["schema"] = reverse("schema", request=request)
+        return response
+
+
+class Router(routers.DefaultRouter):
+    APIRootView = APIRootView
+    include_format_suffixes = False
+
+
+router = Router(trailing_slash="/")
+router.register("regions", RegionViewSet, basename="region")
+router.register("card-types", CardTypeViewSet, basename="card-type")
+router.register("channels", ChannelViewSet, basename="channel")
+router.register("password-rules", DefaultPasswordRuleViewSet, basename="password-rule")
+router.register("password-policies", PasswordPolicyViewSet, basename="password-policy")
+router.register("procedures", ProcedureViewSet, basename="procedure")
+router.register("faqs", FaqViewSet, basename="faq")
+router.register("sources", SourceViewSet, basename="source")
+
+urlpatterns = [
+    path("lookup/", LookupView.as_view(), name="lookup"),
+    path("export/", ExportView.as_view(), name="export"),
+    *router.urls,
+]

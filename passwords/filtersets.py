@@ -1,0 +1,69 @@
+"""Filters for card types, default-password rules and password policies."""
+
+import django_filters
+from django.db.models import Q, QuerySet
+
+from kb.api.filters import ContentFilterSet, RegionScopedFilterSet
+from sources.choices import Standing
+
+from .choices import Medium, Password, RuleKind
+from .models import CardType, DefaultPasswordRule, PasswordPolicy
+
+
+class CardTypeFilterSet(ContentFilterSet):
+    medium = django_filters.ChoiceFilter(choices=Medium.choices)
+    has_financial_account = django_filters.BooleanFilter()
+    ordering = django_filters.OrderingFilter(fields=["slug", "name", "updated_at"])
+
+    class Meta:
+        model = CardType
+        fields = []
+
+
+class AppliesToCardTypeFilter(django_filters.ModelChoiceFilter):
+    """Rows for this card type and rows that hold for every card type (card_type empty)."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("queryset", CardType.objects.published())
+        kwargs.setdefault("to_field_name", "slug")
+        kwargs.setdefault("label", "Card type slug: rows for this card type and rows for every card type.")
+        super().__init__(**kwargs)
+
+    def filter(self, queryset: QuerySet, value) -> QuerySet:
+        if not value:
+            return queryset
+        return queryset.filter(Q(**{self.field_name: value}) | Q(**{f"{self.field_name}__isnull": True}))
+
+
+class RegionScopedContentFilterSet(RegionScopedFilterSet):
+    card_type = AppliesToCardTypeFilter(field_name="card_type")
+    password = django_filters.ChoiceFilter(choices=Password.choices)
+    standing = django_filters.ChoiceFilter(choices=Standing.choices)
+
+
+class DefaultPasswordRuleFilterSet(RegionScopedContentFilterSet):
+    kind = django_filters.ChoiceFilter(choices=RuleKind.choices)
+    valid_on = django_filters.DateFilter(method="filter_valid_on", label="Only rules valid on this date (YYYY-MM-DD).")
+    ordering = django_filters.OrderingFilter(
+        fields=[("region__code", "region"), "valid_from", "valid_until", "kind", "standing", "updated_at", "slug"]
+    )
+
+    class Meta:
+        model = DefaultPasswordRule
+        fields = []
+
+    def filter_valid_on(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=value),
+            Q(valid_until__isnull=True) | Q(valid_until__gte=value),
+        )
+
+
+class PasswordPolicyFilterSet(RegionScopedContentFilterSet):
+    ordering = django_filters.OrderingFilter(fields=[("region__code", "region"), "password", "updated_at", "slug"])
+
+    class Meta:
+        model = PasswordPolicy
+        fields = []

@@ -1,0 +1,42 @@
+"""Read-only endpoints for channels, procedures and FAQs."""
+
+from django.db.models import Prefetch
+
+from kb.api.viewsets import PublishedContentViewSet, published_sources
+from passwords.models import CardType
+from procedures.filtersets import ChannelFilterSet, FaqFilterSet, ProcedureFilterSet
+from procedures.models import Channel, Faq, Procedure
+
+from .serializers import ChannelSerializer, FaqSerializer, ProcedureSerializer
+
+
+def published_card_types() -> Prefetch:
+    return Prefetch("card_types", queryset=CardType.objects.published())
+
+
+class ChannelViewSet(PublishedContentViewSet):
+    # region and sources: ChannelSerializer
+    queryset = Channel.objects.select_related("region").prefetch_related(published_sources())
+    serializer_class = ChannelSerializer
+    filterset_class = ChannelFilterSet
+
+
+class ProcedureViewSet(PublishedContentViewSet):
+    # region, channel, card_types, steps (ordered by Step.Meta.ordering) and sources: ProcedureSerializer
+    queryset = Procedure.objects.select_related("region", "channel").prefetch_related(
+        published_card_types(), "steps", published_sources()
+    )
+    serializer_class = ProcedureSerializer
+    filterset_class = ProcedureFilterSet
+
+
+class FaqViewSet(PublishedContentViewSet):
+    # regions, card_types, procedures and sources: FaqSerializer
+    queryset = Faq.objects.prefetch_related(
+        "regions",
+        published_card_types(),
+        Prefetch("procedures", queryset=Procedure.objects.published()),
+        published_sources(),
+    )
+    serializer_class = FaqSerializer
+    filterset_class = FaqFilterSet

@@ -1,0 +1,92 @@
+"""Filters for channels, procedures and FAQs."""
+
+import django_filters
+from django.db.models import Q, QuerySet
+
+from kb.api.filters import ContentFilterSet, RegionFilter, RegionScopedFilterSet, listing_or_unlisted
+from passwords.models import CardType
+from sources.choices import Standing
+
+from .choices import ChannelKind, ProcedureKind
+from .models import Channel, Faq, Procedure
+
+
+def text_search(fields: list[str]):
+    def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        query = Q()
+        for field in fields:
+            query |= Q(**{f"{field}__icontains": value})
+        # Matching several steps of one procedure must not list it twice.
+        return queryset.filter(pk__in=queryset.filter(query).values("pk"))
+
+    return search
+
+
+class CardTypesFilter(django_filters.ModelChoiceFilter):
+    """Rows that list this card type, and rows that list none (they hold for every card type)."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("queryset", CardType.objects.published())
+        kwargs.setdefault("to_field_name", "slug")
+        kwargs.setdefault("label", "Card type slug: rows for this card type and rows for every card type.")
+        super().__init__(**kwargs)
+
+    def filter(self, queryset: QuerySet, value) -> QuerySet:
+        if not value:
+            return queryset
+        return queryset.filter(listing_or_unlisted(queryset, self.field_name, [value]))
+
+
+class ChannelFilterSet(RegionScopedFilterSet):
+    kind = django_filters.ChoiceFilter(choices=ChannelKind.choices)
+    search = django_filters.CharFilter(
+        method="filter_search", max_length=100, label="Words in the name, description, phone or URL."
+    )
+    ordering = django_filters.OrderingFilter(fields=[("region__code", "region"), "kind", "name", "updated_at"])
+
+    filter_search = text_search(["name", "description", "phone", "url"])
+
+    class Meta:
+        model = Channel
+        fields = []
+
+
+class ProcedureFilterSet(RegionScopedFilterSet):
+    kind = django_filters.ChoiceFilter(choices=ProcedureKind.choices)
+    channel_kind = django_filters.ChoiceFilter(field_name="channel__kind", choices=ChannelKind.choices)
+    card_type = CardTypesFilter(field_name="card_types")
+    standing = django_filters.ChoiceFilter(choices=Standing.choices)
+    search = django_filters.CharFilter(
+        method="filter_search", max_length=100, label="Words in the title, summary, requirements or steps."
+    )
+    ordering = django_filters.OrderingFilter(fields=[("region__code", "region"), "kind", "title", "updated_at", "slug"])
+
+    filter_search = text_search(["title", "summary", "requirements", "steps__instruction", "steps__ui_path"])
+
+    class Meta:
+        model = Procedure
+        fields = []
+
+
+class FaqFilterSet(ContentFilterSet):
+    region = RegionFilter(
+        method="filter_region", label="FAQs about this region, one of the regions above it, or every region."
+    )
+    card_type = CardTypesFilter(field_name="card_types")
+    procedure = django_filters.CharFilter(field_name="procedures__slug", label="FAQs about this procedure (slug).")
+    search = django_filters.CharFilter(method="filter_search", max_length=100, label="Words in the question or answer.")
+    ordering = django_filters.OrderingFilter(fields=["slug", "updated_at"])
+
+    filter_search = text_search(["question", "answer"])
+
+    class Meta:
+        model = Faq
+        fields = []
+
+    def filter_region(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        if not value:
+            return queryset
+        return queryset.filter(listing_or_unlisted(queryset, "regions", [value, *value.ancestors()]))
