@@ -16,7 +16,7 @@ run: setup
 setup: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py import_regions
-	$(BIN)/python manage.py load_content
+	$(BIN)/python manage.py load_content --missing-only
 
 install: $(BIN)/.installed
 

@@ -3,5 +3,5 @@
 set -e
 python manage.py migrate --no-input
 python manage.py import_regions
-python manage.py load_content
+python manage.py load_content --missing-only
 exec "$@"

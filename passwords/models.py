@@ -6,7 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from sources.choices import Standing
-from sources.models import ContentModel
+from sources.models import Citation, ContentModel, citation_constraints
 
 from .choices import (
     AllowedCharacters,
@@ -35,7 +35,9 @@ class CardType(ContentModel):
         help_text=_("Whether the card also works as a bank card with its own PIN."),
     )
     description = models.TextField(_("description"), blank=True)
-    sources = models.ManyToManyField("sources.Source", related_name="card_types", verbose_name=_("sources"))
+    sources = models.ManyToManyField(
+        "sources.Source", through="CardTypeCitation", related_name="card_types", verbose_name=_("sources")
+    )
 
     class Meta:
         ordering = ["slug"]
@@ -74,7 +76,6 @@ class RegionScoped(ContentModel):
     password = models.CharField(_("password"), max_length=24, choices=Password.choices)
     standing = models.CharField(_("standing"), max_length=20, choices=Standing.choices)
     note = models.TextField(_("note"), blank=True)
-    sources = models.ManyToManyField("sources.Source", verbose_name=_("sources"))
 
     class Meta:
         abstract = True
@@ -111,6 +112,9 @@ class DefaultPasswordRule(RegionScoped):
         help_text=_("The last day it applied, inclusive. Empty: still applies."),
     )
     must_change_before_use = models.BooleanField(_("must be changed before first use"), default=False)
+    sources = models.ManyToManyField(
+        "sources.Source", through="RuleCitation", related_name="password_rules", verbose_name=_("sources")
+    )
 
     class Meta:
         ordering = ["region__code", "card_type__slug", "password", "valid_from"]
@@ -194,6 +198,9 @@ class PasswordPolicy(RegionScoped):
         default=Unlock.UNKNOWN,
     )
     unlock_after_hours = models.PositiveSmallIntegerField(_("unlocks after (hours)"), null=True, blank=True)
+    sources = models.ManyToManyField(
+        "sources.Source", through="PolicyCitation", related_name="password_policies", verbose_name=_("sources")
+    )
 
     class Meta:
         ordering = ["region__code", "card_type__slug", "password"]
@@ -210,21 +217,29 @@ class PasswordPolicy(RegionScoped):
                 name="policy_automatic_unlock_has_delay",
                 violation_error_message=_("An automatic unlock needs the number of hours it takes."),
             ),
-            # One policy per scope, so that resolving up the hierarchy never has to choose between two.
-            models.UniqueConstraint(
-                fields=["region", "card_type", "password"],
-                condition=models.Q(card_type__isnull=False) & ~models.Q(status="archived"),
-                name="policy_unique_per_card_type",
-                violation_error_message=_("This region already has a policy for this card type and password."),
-            ),
-            models.UniqueConstraint(
-                fields=["region", "password"],
-                condition=models.Q(card_type__isnull=True) & ~models.Q(status="archived"),
-                name="policy_unique_for_all_cards",
-                violation_error_message=_("This region already has a policy for every card type and this password."),
-            ),
         ]
 
     def __str__(self) -> str:
         card = self.card_type.name if self.card_type_id else _("every card")
         return f"{self.region.name} · {card} · {self.get_password_display()}: {self.min_length}–{self.max_length}"
+
+
+class CardTypeCitation(Citation):
+    card_type = models.ForeignKey(CardType, on_delete=models.CASCADE, related_name="citations")
+
+    class Meta(Citation.Meta):
+        constraints = citation_constraints("card_type", "cardtype")
+
+
+class RuleCitation(Citation):
+    rule = models.ForeignKey(DefaultPasswordRule, on_delete=models.CASCADE, related_name="citations")
+
+    class Meta(Citation.Meta):
+        constraints = citation_constraints("rule", "rule")
+
+
+class PolicyCitation(Citation):
+    policy = models.ForeignKey(PasswordPolicy, on_delete=models.CASCADE, related_name="citations")
+
+    class Meta(Citation.Meta):
+        constraints = citation_constraints("policy", "policy")

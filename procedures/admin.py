@@ -15,7 +15,7 @@ class ChannelAdmin(ContentAdmin):
     list_display = ("name", "kind", "region", "phone", "url", "status", "updated_at")
     list_filter = ("kind", ("region", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("region",)
-    search_fields = ("name", "slug", "phone", "url", "description", "region__name", "region__pinyin")
+    search_fields = ("name", "slug", "phone", "url", "description", "region__name", "region__pinyin", "=region__code")
     autocomplete_fields = ("region",)
     ordering = ("region__code", "kind", "name")
     inlines = (sources_inline(Channel),)
@@ -23,6 +23,15 @@ class ChannelAdmin(ContentAdmin):
 
 
 class StepFormSet(CustomInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        # The position is a hidden field that the drag-and-drop script fills; if a browser sends it empty, an
+        # existing step keeps its place (new steps get one at the end in save_new) instead of failing to save.
+        for form in self.initial_forms:
+            if form.instance.pk and getattr(form, "cleaned_data", None) and form.cleaned_data.get("position") is None:
+                form.cleaned_data["position"] = form.initial["position"]
+                form.instance.position = form.initial["position"]
+
     @transaction.atomic
     def save(self, commit=True):
         # A drag-and-drop reorder saves step by step; without parking the moved steps first, the second save
@@ -65,7 +74,7 @@ class ProcedureAdmin(SortableAdminBase, ContentAdmin):
 class FaqAdmin(ContentAdmin):
     list_display = ("question", "status", "updated_at")
     list_filter = ("card_types", ("regions", admin.RelatedOnlyFieldListFilter))
-    search_fields = ("question", "answer", "slug")
+    search_fields = ("question", "answer", "slug", "regions__name", "regions__pinyin", "=regions__code")
     autocomplete_fields = ("regions", "card_types", "procedures")
     ordering = ("slug",)
     inlines = (sources_inline(Faq),)

@@ -1,10 +1,17 @@
 """Loads the curated content in fixtures/ into the database, validating every row; loading twice changes nothing.
 
 The fixture is one YAML document with a list per kind of content. Rows are matched by slug (steps by their
-procedure and position), so a second load updates in place and creates no duplicates. Every row goes through
-`full_clean()`, the same validation as the admin, and the whole load is one transaction: a bad row loads nothing.
+procedure and position). Every row goes through `full_clean()`, the same validation as the admin, and the whole
+load is one transaction: a bad row loads nothing.
+
+Two modes:
+- sync (the default): the database is made to match the file. A field the file leaves out takes its default,
+  so the file is the whole truth for the rows it names. Use it to reset content from the fixture.
+- missing only: rows the database lacks are created; rows that exist are left exactly as staff left them.
+  This is what `make setup` and the container's start run, so a restart never undoes curation.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,13 +49,107 @@ class LoadReport:
         return bool(self.created or self.updated)
 
 
+@dataclass(frozen=True)
+class Section:
+    """How one top-level list of the fixture maps onto a model."""
+
+    key: str
+    model: type[models.Model]
+    fields: tuple[str, ...]
+    relations: dict[str, Callable[["Loader", Any], Any]] = field(default_factory=dict)
+    links: dict[str, Callable[["Loader", Any], list]] = field(default_factory=dict)
+    extra_keys: tuple[str, ...] = ()
+
+
+def _region(loader: "Loader", code: Any) -> Region:
+    return loader.region(code)
+
+
+def _card_type(loader: "Loader", slug: str | None) -> CardType | None:
+    return loader.by_slug(CardType, slug)
+
+
+def _channel(loader: "Loader", slug: str) -> Channel:
+    return loader.by_slug(Channel, slug)
+
+
+def _sources(loader: "Loader", slugs: list[str] | None) -> list[Source]:
+    return [loader.by_slug(Source, slug) for slug in slugs or []]
+
+
+def _card_types(loader: "Loader", slugs: list[str] | None) -> list[CardType]:
+    return [loader.by_slug(CardType, slug) for slug in slugs or []]
+
+
+def _regions(loader: "Loader", codes: list[Any] | None) -> list[Region]:
+    return [loader.region(code) for code in codes or []]
+
+
+def _procedures(loader: "Loader", slugs: list[str] | None) -> list[Procedure]:
+    return [loader.by_slug(Procedure, slug) for slug in slugs or []]
+
+
+SCOPED = ("password", "standing", "note")
+POLICY_FIELDS = (
+    *SCOPED, "min_length", "max_length", "allowed_characters", "new_may_equal_old", "change_limit",
+    "takes_effect_immediately", "lockout_after_attempts", "unlock", "unlock_after_hours",
+)  # fmt: skip
+SCOPE_RELATIONS = {"region": _region, "card_type": _card_type}
+SECTIONS = (
+    Section("sources", Source, ("title", "publisher", "url", "published_on", "retrieved_on", "note")),
+    Section(
+        "card_types",
+        CardType,
+        ("name", "short_name", "medium", "has_financial_account", "description"),
+        links={"sources": _sources},
+    ),
+    Section(
+        "channels",
+        Channel,
+        ("kind", "name", "phone", "url", "opening_hours", "description"),
+        relations={"region": _region},
+        links={"sources": _sources},
+    ),
+    Section(
+        "rules",
+        DefaultPasswordRule,
+        (*SCOPED, "kind", "value", "insurance", "enrolment", "valid_from", "valid_until", "must_change_before_use"),
+        relations=SCOPE_RELATIONS,
+        links={"sources": _sources},
+    ),
+    Section(
+        "policies",
+        PasswordPolicy,
+        POLICY_FIELDS,
+        relations=SCOPE_RELATIONS,
+        links={"sources": _sources},
+    ),
+    Section(
+        "procedures",
+        Procedure,
+        ("kind", "title", "summary", "holder_must_be_present", "who_may_act", "duration", "fee", "standing"),
+        relations={"region": _region, "channel": _channel},
+        links={"sources": _sources, "card_types": _card_types},
+        extra_keys=("requirements", "steps"),
+    ),
+    Section(
+        "faqs",
+        Faq,
+        ("question", "answer"),
+        links={"sources": _sources, "regions": _regions, "card_types": _card_types, "procedures": _procedures},
+    ),
+)
+CITED = {"card_types", "channels", "rules", "policies", "procedures", "faqs"}
+
+
 class Loader:
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.data = data
+    def __init__(self, data: dict[str, Any], *, missing_only: bool = False) -> None:
+        self.data = data or {}
+        self.missing_only = missing_only
         self.report = LoadReport()
         self.regions: dict[str, Region] = {}
 
-    def region(self, code: str) -> Region:
+    def region(self, code: Any) -> Region:
         code = str(code)
         if code not in self.regions:
             try:
@@ -66,9 +167,31 @@ class Loader:
         except model.DoesNotExist:
             raise ContentError(f"unknown {model._meta.model_name} {slug!r}") from None
 
-    def upsert(self, model: type[models.Model], lookup: dict[str, Any], values: dict[str, Any], m2m: dict[str, list]):
+    def check_shape(self) -> None:
+        known = {section.key for section in SECTIONS}
+        if unknown := set(self.data) - known:
+            raise ContentError(f"unknown lists {sorted(unknown)}; expected some of {sorted(known)}")
+        for section in SECTIONS:
+            allowed = {"slug", "status", *section.fields, *section.relations, *section.links, *section.extra_keys}
+            seen: set[str] = set()
+            for row in self.data.get(section.key, []):
+                slug = row.get("slug")
+                if not slug:
+                    raise ContentError(f"{section.key}: a row without a slug: {row}")
+                if slug in seen:
+                    raise ContentError(f"{section.key} {slug}: the slug appears twice")
+                seen.add(slug)
+                if unknown := set(row) - allowed:
+                    raise ContentError(f"{section.key} {slug}: unknown keys {sorted(unknown)}")
+                if section.key in CITED and not row.get("sources"):
+                    raise ContentError(f"{section.key} {slug}: every fact cites at least one source")
+
+    def upsert(self, model: type[models.Model], lookup: dict[str, Any], values: dict[str, Any], links: dict):
         label = model._meta.model_name
         instance = model.objects.filter(**lookup).first()
+        if instance is not None and self.missing_only:
+            self.report.count("unchanged", label)
+            return instance, False
         outcome = "created" if instance is None else "unchanged"
         if instance is None:
             instance = model(**lookup)
@@ -91,98 +214,40 @@ class Loader:
             raise ContentError(f"{label} {lookup}: {error.message_dict}") from None
         if outcome != "unchanged":
             instance.save()
-        for name, wanted in m2m.items():
+        for name, wanted in links.items():
             manager = getattr(instance, name)
             if set(manager.values_list("pk", flat=True)) != {obj.pk for obj in wanted}:
                 manager.set(wanted)
                 if outcome == "unchanged":
                     outcome = "updated"
-                    # auto_now only moves on save(): touch the row so that `updated_since` sees the change.
-                    instance.save(update_fields=["updated_at"])
         self.report.count(outcome, label)
-        return instance
-
-    def sources(self, row: dict) -> list[Source]:
-        slugs = row.get("sources") or []
-        if not slugs:
-            raise ContentError(f"{row.get('slug')}: every fact cites at least one source")
-        return [self.by_slug(Source, slug) for slug in slugs]
-
-    @staticmethod
-    def plain(row: dict, *names: str) -> dict[str, Any]:
-        return {name: row[name] for name in names if name in row}
+        return instance, True
 
     def load(self) -> LoadReport:
-        data = self.data
-        for row in data.get("sources", []):
-            values = self.plain(row, "title", "publisher", "url", "published_on", "retrieved_on", "note")
-            values["status"] = row.get("status", Status.PUBLISHED)
-            self.upsert(Source, {"slug": row["slug"]}, values, {})
-
-        for row in data.get("card_types", []):
-            values = self.plain(row, "name", "short_name", "medium", "has_financial_account", "description")
-            values["status"] = row.get("status", Status.PUBLISHED)
-            self.upsert(CardType, {"slug": row["slug"]}, values, {"sources": self.sources(row)})
-
-        for row in data.get("channels", []):
-            values = self.plain(row, "kind", "name", "phone", "url", "opening_hours", "description")
-            values |= {"region": self.region(row["region"]), "status": row.get("status", Status.PUBLISHED)}
-            self.upsert(Channel, {"slug": row["slug"]}, values, {"sources": self.sources(row)})
-
-        scoped = ("password", "standing", "note")
-        for row in data.get("rules", []):
-            values = self.plain(
-                row, *scoped, "kind", "value", "insurance", "enrolment", "valid_from", "valid_until",
-                "must_change_before_use",
-            )  # fmt: skip
-            values |= self.scope(row)
-            self.upsert(DefaultPasswordRule, {"slug": row["slug"]}, values, {"sources": self.sources(row)})
-
-        for row in data.get("policies", []):
-            values = self.plain(
-                row, *scoped, "min_length", "max_length", "allowed_characters", "new_may_equal_old", "change_limit",
-                "takes_effect_immediately", "lockout_after_attempts", "unlock", "unlock_after_hours",
-            )  # fmt: skip
-            values |= self.scope(row)
-            self.upsert(PasswordPolicy, {"slug": row["slug"]}, values, {"sources": self.sources(row)})
-
-        for row in data.get("procedures", []):
-            values = self.plain(
-                row, "kind", "title", "summary", "holder_must_be_present", "who_may_act", "duration", "fee", "standing"
-            )
-            values |= {
-                "region": self.region(row["region"]),
-                "channel": self.by_slug(Channel, row["channel"]),
-                "requirements": "\n".join(row.get("requirements", [])),
-                "status": row.get("status", Status.PUBLISHED),
-            }
-            card_types = [self.by_slug(CardType, slug) for slug in row.get("card_types", [])]
-            procedure = self.upsert(
-                Procedure, {"slug": row["slug"]}, values, {"sources": self.sources(row), "card_types": card_types}
-            )
-            self.steps(procedure, row.get("steps", []))
-
-        for row in data.get("faqs", []):
-            values = self.plain(row, "question", "answer") | {"status": row.get("status", Status.PUBLISHED)}
-            m2m = {
-                "sources": self.sources(row),
-                "regions": [self.region(code) for code in row.get("regions", [])],
-                "card_types": [self.by_slug(CardType, slug) for slug in row.get("card_types", [])],
-                "procedures": [self.by_slug(Procedure, slug) for slug in row.get("procedures", [])],
-            }
-            self.upsert(Faq, {"slug": row["slug"]}, values, m2m)
+        self.check_shape()
+        for section in SECTIONS:
+            for row in self.data.get(section.key, []):
+                values: dict[str, Any] = {}
+                for name in section.fields:
+                    # A field the file leaves out takes its default: the file is the whole truth for its rows.
+                    values[name] = row[name] if name in row else section.model._meta.get_field(name).get_default()
+                for name, resolve in section.relations.items():
+                    values[name] = resolve(self, row.get(name))
+                values["status"] = row.get("status", Status.PUBLISHED)
+                if section.model is Procedure:
+                    values["requirements"] = "\n".join(row.get("requirements", []))
+                links = {name: resolve(self, row.get(name)) for name, resolve in section.links.items()}
+                instance, written = self.upsert(section.model, {"slug": row["slug"]}, values, links)
+                if section.model is Procedure and written:
+                    self.steps(instance, row.get("steps", []))
         return self.report
-
-    def scope(self, row: dict) -> dict[str, Any]:
-        return {
-            "region": self.region(row["region"]),
-            "card_type": self.by_slug(CardType, row.get("card_type")),
-            "status": row.get("status", Status.PUBLISHED),
-        }
 
     def steps(self, procedure: Procedure, rows: list[dict]) -> None:
         if not rows:
             raise ContentError(f"procedure {procedure.slug}: a procedure needs at least one step")
+        for row in rows:
+            if unknown := set(row) - {"instruction", "ui_path"}:
+                raise ContentError(f"procedure {procedure.slug}: unknown step keys {sorted(unknown)}")
         # Steps beyond the fixture's last one are leftovers of a longer earlier version.
         stale = procedure.steps.filter(position__gt=len(rows))
         if stale.exists():
@@ -193,8 +258,8 @@ class Loader:
             self.upsert(Step, {"procedure": procedure, "position": position}, values, {})
 
 
-def load_content(path: Path = DEFAULT_FIXTURE) -> LoadReport:
+def load_content(path: Path = DEFAULT_FIXTURE, *, missing_only: bool = False) -> LoadReport:
     with open(path, encoding="utf-8") as handle:
         data = yaml.safe_load(handle)
     with transaction.atomic():
-        return Loader(data).load()
+        return Loader(data, missing_only=missing_only).load()

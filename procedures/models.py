@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from sources.choices import Standing
-from sources.models import ContentModel
+from sources.models import Citation, ContentModel, citation_constraints
 
 from .choices import ChannelKind, ProcedureKind
 
@@ -26,7 +26,9 @@ class Channel(ContentModel):
     url = models.URLField(_("URL"), blank=True)
     opening_hours = models.CharField(_("opening hours"), max_length=120, blank=True)
     description = models.TextField(_("description"), blank=True)
-    sources = models.ManyToManyField("sources.Source", related_name="channels", verbose_name=_("sources"))
+    sources = models.ManyToManyField(
+        "sources.Source", through="ChannelCitation", related_name="channels", verbose_name=_("sources")
+    )
 
     class Meta:
         ordering = ["region__code", "kind", "name"]
@@ -92,7 +94,9 @@ class Procedure(ContentModel):
     duration = models.CharField(_("how long it takes"), max_length=80, blank=True)
     fee = models.CharField(_("fee"), max_length=80, blank=True)
     standing = models.CharField(_("standing"), max_length=20, choices=Standing.choices)
-    sources = models.ManyToManyField("sources.Source", related_name="procedures", verbose_name=_("sources"))
+    sources = models.ManyToManyField(
+        "sources.Source", through="ProcedureCitation", related_name="procedures", verbose_name=_("sources")
+    )
 
     class Meta:
         ordering = ["region__code", "kind", "title"]
@@ -206,7 +210,9 @@ class Faq(ContentModel):
         verbose_name=_("card types"),
     )
     procedures = models.ManyToManyField(Procedure, blank=True, related_name="faqs", verbose_name=_("procedures"))
-    sources = models.ManyToManyField("sources.Source", related_name="faqs", verbose_name=_("sources"))
+    sources = models.ManyToManyField(
+        "sources.Source", through="FaqCitation", related_name="faqs", verbose_name=_("sources")
+    )
 
     class Meta:
         ordering = ["slug"]
@@ -222,3 +228,24 @@ class Faq(ContentModel):
 
     def __str__(self) -> str:
         return self.question
+
+
+class ChannelCitation(Citation):
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="citations")
+
+    class Meta(Citation.Meta):
+        constraints = citation_constraints("channel", "channel")
+
+
+class ProcedureCitation(Citation):
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="citations")
+
+    class Meta(Citation.Meta):
+        constraints = citation_constraints("procedure", "procedure")
+
+
+class FaqCitation(Citation):
+    faq = models.ForeignKey(Faq, on_delete=models.CASCADE, related_name="citations")
+
+    class Meta(Citation.Meta):
+        constraints = citation_constraints("faq", "faq")

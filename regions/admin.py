@@ -1,6 +1,7 @@
 """Admin for regions: searchable by Chinese name, pinyin, initials and code."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .models import Region
 
@@ -12,7 +13,7 @@ class RegionAdmin(admin.ModelAdmin):
     list_select_related = ("parent",)
     # Declared so that the autocomplete widgets elsewhere accept Region; the matching itself is Region.objects.search.
     search_fields = ("code", "name", "pinyin")
-    search_help_text = "中文名称、拼音（wuhan）、拼音首字母（wh）或区划代码前缀（4201）"
+    search_help_text = _("Chinese name, pinyin (wuhan), pinyin initials (wh) or the start of the code (4201).")
     autocomplete_fields = ("parent",)
     readonly_fields = ("pinyin", "initials")
     ordering = ("code",)

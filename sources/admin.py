@@ -32,7 +32,12 @@ def sources_inline(model) -> type[admin.TabularInline]:
 
         def get_formset(self, request, obj=None, **kwargs):
             # Every fact cites a source: removing the last one is refused, not silently accepted.
-            return super().get_formset(request, obj, validate_min=True, **kwargs)
+            formset = super().get_formset(request, obj, validate_min=True, **kwargs)
+            formset.default_error_messages = {
+                **formset.default_error_messages,
+                "too_few_forms": _("Cite at least one source: every fact needs its evidence."),
+            }
+            return formset
 
     SourcesInline.model = model.sources.through
     SourcesInline.__name__ = f"{model.__name__}SourcesInline"

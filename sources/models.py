@@ -102,6 +102,24 @@ class Source(ContentModel):
         return f"{self.title}（{self.publisher}）"
 
 
+class Citation(models.Model):
+    """One content object citing one source. A cited source cannot be deleted: the fact would lose its evidence."""
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="+", verbose_name=_("source"))
+
+    class Meta:
+        abstract = True
+        verbose_name = _("citation")
+        verbose_name_plural = _("citations")
+
+    def __str__(self) -> str:
+        return str(self.source)
+
+
+def citation_constraints(owner: str, name: str) -> list[models.UniqueConstraint]:
+    return [models.UniqueConstraint(fields=[owner, "source"], name=f"{name}_cites_source_once")]
+
+
 class ContentRevision(models.Model):
     """A single row whose number moves on with every change to content, so caches know when they are stale.
 

@@ -35,9 +35,27 @@ def test_change_page_renders(admin_client, model):
     assert admin_client.get(url(model, "change", obj.pk)).status_code == 200
 
 
-@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
-def test_search_runs(admin_client, model):
-    assert admin_client.get(url(model, "changelist"), {"q": "武汉"}).status_code == 200
+@pytest.mark.parametrize(
+    ("model_name", "term", "expected"),
+    [
+        ("regions.Region", "wuhan", "420100"),
+        ("passwords.DefaultPasswordRule", "wuhan", "wuhan-fixed-1234"),
+        ("passwords.DefaultPasswordRule", "张家口", "zhangjiakou-123456-from-2022-03-02"),
+        ("procedures.Procedure", "shanghai", "shanghai-report-loss-phone"),
+        ("procedures.Procedure", "亲情账户", "help-family-nhsa-app"),
+        ("procedures.Channel", "510700", "mianyang-yibao-hotline"),
+        ("procedures.Faq", "阳高", "yanggao-000000"),
+        ("passwords.CardType", "电子凭证", "medical-insurance-voucher"),
+        ("sources.Source", "华夏高考网", "xinxiang-yibaoka-yuanshi-mima"),
+    ],
+)
+def test_search_by_chinese_pinyin_and_code_finds_the_row(admin_client, model_name, term, expected):
+    from django.apps import apps
+
+    model = apps.get_model(model_name)
+    response = admin_client.get(url(model, "changelist"), {"q": term})
+    found = [getattr(obj, "slug", None) or obj.code for obj in response.context["cl"].result_list]
+    assert expected in found
 
 
 def test_labels_are_chinese_by_default_and_english_on_request(admin_client):

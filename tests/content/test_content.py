@@ -1,6 +1,7 @@
 """The curated content: sourced, ordered, complete for the regions the sources name, and loaded idempotently."""
 
 import datetime
+import os
 import re
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from sources.models import Source
 pytestmark = pytest.mark.django_db
 
 SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+# Numbers, dates, UI paths and product names may repeat a source; wording, a run of Chinese characters, may not.
+CJK = re.compile(r"[\u4e00-\u9fff]")
 SOURCED = [CardType, DefaultPasswordRule, PasswordPolicy, Channel, Procedure, Faq]
 
 
@@ -27,8 +30,8 @@ def test_every_fact_cites_a_source(model):
 def test_every_source_is_cited():
     assert Source.objects.count() == 5
     for source in Source.objects.all():
-        cited = sum(getattr(source, name).count() for name in ("card_types", "channels", "procedures", "faqs"))
-        cited += source.defaultpasswordrule_set.count() + source.passwordpolicy_set.count()
+        relations = ("card_types", "channels", "procedures", "faqs", "password_rules", "password_policies")
+        cited = sum(getattr(source, name).count() for name in relations)
         assert cited, f"{source} is cited by nothing"
 
 
@@ -89,10 +92,11 @@ def test_henan_financial_activation_is_in_person_at_the_bank():
     assert procedure.holder_must_be_present and procedure.channel.kind == "bank"
 
 
-def test_national_app_change_has_its_ui_path_in_order():
-    procedure = Procedure.objects.filter(region__code="000000", kind="change_password", channel__kind="app").first()
-    paths = [step.ui_path for step in procedure.steps.all() if step.ui_path]
-    assert any("【医保码】" in path for path in paths)
+def test_national_app_change_has_its_steps_in_order():
+    procedure = Procedure.objects.get(slug="change-password-nhsa-app")
+    steps = list(procedure.steps.all())
+    assert [step.ui_path for step in steps] == ["", "【医保码】→【修改密码】", "", ""]
+    assert "人脸" in steps[2].instruction and "6位" in steps[3].instruction
 
 
 def test_nationwide_hearsay_sits_on_the_national_root_only():
@@ -134,15 +138,85 @@ def text_fields(node) -> list[str]:
     return [node] if isinstance(node, str) else []
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="the seed documents live in ../shared beside the checkout")
+@pytest.mark.skipif(
+    not SEEDS.is_dir() and not os.environ.get("CI"), reason="the seed documents live in ../shared beside the checkout"
+)
 def test_no_sentence_is_copied_from_the_sources():
     seeds = re.sub(r"\s+", "", "".join(path.read_text(encoding="utf-8") for path in SEEDS.glob("*.txt")))
-    texts = text_fields(yaml.safe_load(DEFAULT_FIXTURE.read_text(encoding="utf-8")))
-    window = 14
+    assert seeds, f"no seed documents in {SEEDS}"
+    content = yaml.safe_load(DEFAULT_FIXTURE.read_text(encoding="utf-8"))
+    # A page is cited under its own title, so source titles are the one place the seeds' words belong.
+    content["sources"] = [{k: v for k, v in source.items() if k != "title"} for source in content["sources"]]
+    texts = text_fields(content)
+    window = 12
     copied = {
         text[i : i + window]
         for text in (re.sub(r"\s+", "", t) for t in texts)
         for i in range(len(text) - window + 1)
-        if text[i : i + window] in seeds and not re.search(r"[【】→]", text[i : i + window])
+        if len(CJK.findall(text[i : i + window])) >= window - 2
+        and "【" not in text[i : i + window]
+        and "】" not in text[i : i + window]
+        and text[i : i + window] in seeds
     }
     assert not copied, copied
+
+
+def write(tmp_path: Path, data: dict) -> Path:
+    path = tmp_path / "content.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+SOURCE = {"slug": "s", "title": "测试来源", "publisher": "测试"}
+RULE = {
+    "slug": "r",
+    "region": "420102",
+    "password": "medical_account",
+    "kind": "fixed",
+    "value": "123456",
+    "standing": "unverified",
+    "valid_until": datetime.date(2022, 3, 1),
+    "sources": ["s"],
+}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"sources": [SOURCE], "rules": [RULE | {"vaild_from": "2022-01-01"}]}, "unknown keys ['vaild_from']"),
+        ({"sources": [SOURCE, SOURCE]}, "the slug appears twice"),
+        ({"sources": [SOURCE], "rules": [RULE | {"sources": []}]}, "cites at least one source"),
+        ({"sources": [SOURCE], "rules": [RULE | {"value": "12ab56"}]}, "4 to 12 digits"),
+        ({"sources": [SOURCE], "rule": []}, "unknown lists"),
+    ],
+)
+def test_a_bad_file_is_refused_whole_with_the_row_named(tmp_path, data, message):
+    from django.utils import translation
+
+    from procedures.content import ContentError
+
+    before = Source.objects.count()
+    with translation.override("en"), pytest.raises(ContentError, match=re.escape(message)):
+        load_content(write(tmp_path, data))
+    assert Source.objects.count() == before
+
+
+def test_a_field_left_out_of_the_file_returns_to_its_default(tmp_path):
+    load_content(write(tmp_path, {"sources": [SOURCE], "rules": [RULE]}))
+    without_end = {k: v for k, v in RULE.items() if k != "valid_until"}
+    load_content(write(tmp_path, {"sources": [SOURCE], "rules": [without_end]}))
+    assert DefaultPasswordRule.objects.get(slug="r").valid_until is None
+
+
+def test_missing_only_keeps_staff_edits_and_adds_new_rows(tmp_path):
+    DefaultPasswordRule.objects.filter(slug="wuhan-fixed-1234").update(status="archived")
+    procedure = Procedure.objects.get(slug="change-password-nhsa-app")
+    procedure.steps.filter(position=1).update(instruction="馆员改过的说明")
+
+    report = load_content(missing_only=True)
+
+    assert not report.changed
+    assert DefaultPasswordRule.objects.get(slug="wuhan-fixed-1234").status == "archived"
+    assert procedure.steps.get(position=1).instruction == "馆员改过的说明"
+    load_content(write(tmp_path, {"sources": [SOURCE], "rules": [RULE]}), missing_only=True)
+    assert DefaultPasswordRule.objects.filter(slug="r").exists()

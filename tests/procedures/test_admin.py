@@ -69,12 +69,20 @@ def test_two_steps_on_one_position_are_refused_with_a_message(admin_client):
 def test_a_procedure_without_a_source_is_refused(admin_client):
     procedure = make_procedure(steps=1)
     data = form_data(admin_client.get(change_url(procedure)).content)
-    source_prefix = next(name for name in data if name.endswith("-TOTAL_FORMS") and "source" in name.lower())
-    prefix = source_prefix.removesuffix("-TOTAL_FORMS")
-    data[f"{prefix}-0-DELETE"] = ["on"]
+    data["citations-0-DELETE"] = ["on"]
 
     response = admin_client.post(change_url(procedure), data, HTTP_ACCEPT_LANGUAGE="en")
 
     assert response.status_code == 200
-    assert "Please submit at least 1 form" in response.content.decode()
+    assert "Cite at least one source" in response.content.decode()
     assert procedure.sources.count() == 1
+
+
+def test_an_existing_step_posted_without_a_position_keeps_its_place(admin_client):
+    procedure = make_procedure(steps=2)
+    data = form_data(admin_client.get(change_url(procedure)).content)
+    prefix = {instruction: prefix for prefix, instruction in step_rows(data).items()}["第1步"]
+    data[f"{prefix}-position"] = [""]
+
+    assert admin_client.post(change_url(procedure), data).status_code == 302
+    assert list(procedure.steps.values_list("position", "instruction")) == [(1, "第1步"), (2, "第2步")]

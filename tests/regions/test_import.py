@@ -53,6 +53,13 @@ def test_pinyin_and_initials_are_stored_for_search():
 
 
 @pytest.mark.parametrize(
+    ("code", "pinyin"), [("140400", "changzhishi"), ("211300", "chaoyangshi"), ("341500", "luanshi")]
+)
+def test_place_names_take_their_place_name_reading(code, pinyin):
+    assert Region.objects.get(code=code).pinyin == pinyin
+
+
+@pytest.mark.parametrize(
     ("name", "expected"),
     [
         ("武汉市", "武汉"),

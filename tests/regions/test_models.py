@@ -18,9 +18,41 @@ def test_database_rejects_a_code_that_is_not_six_digits(code):
         Region.objects.bulk_create([Region(code=code, name="测试", level="county", parent=Region.objects.national())])
 
 
-def test_database_rejects_a_second_root():
+def test_database_rejects_a_province_without_a_parent():
     with pytest.raises(IntegrityError):
         Region.objects.create(code="999999", name="测试", level="province", parent=None)
+
+
+def test_database_rejects_a_second_national_root():
+    with pytest.raises(IntegrityError):
+        Region.objects.create(code="999999", name="第二个全国", level="country", parent=None)
+
+
+def test_full_clean_explains_a_second_national_root():
+    with translation.override("en"):
+        with pytest.raises(ValidationError) as error:
+            Region(code="999999", name="第二个全国", level="country").full_clean()
+        assert "already a national root" in str(error.value)
+
+
+def test_a_region_added_by_hand_gets_its_pinyin():
+    region = Region.objects.create(
+        code="420199", name="测试新区", level="county", parent=Region.objects.get(code="420100")
+    )
+    assert (region.pinyin, region.initials, region.short_name) == ("ceshixinqu", "csxq", "测试")
+    region.name = "长治新区"
+    region.save(update_fields=["name"])
+    region.refresh_from_db()
+    assert region.pinyin == "changzhixinqu"
+
+
+def test_a_cited_source_cannot_be_deleted():
+    from django.db.models import ProtectedError
+
+    from sources.models import Source
+
+    with pytest.raises(ProtectedError):
+        Source.objects.first().delete()
 
 
 def test_database_rejects_a_duplicate_code():

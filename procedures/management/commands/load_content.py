@@ -12,10 +12,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("path", nargs="?", type=Path, default=DEFAULT_FIXTURE)
+        parser.add_argument(
+            "--missing-only",
+            action="store_true",
+            help="Only create what the database lacks; leave existing rows as staff left them.",
+        )
 
-    def handle(self, *args, path: Path, **options) -> None:
+    def handle(self, *args, path: Path, missing_only: bool, **options) -> None:
         try:
-            report = load_content(path)
+            report = load_content(path, missing_only=missing_only)
         except ContentError as error:
             raise CommandError(f"{path}: {error}") from None
 
