@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
@@ -21,11 +22,13 @@ urlpatterns = [
 def handler404(request, exception):
     # Unknown addresses under /api/ answer in the API's error shape, not with an HTML page.
     if request.path.startswith("/api/"):
-        return json_problem_response(request, 404, "No API resource lives at this address.", "not_found")
+        return json_problem_response(request, 404, _("No API resource lives at this address."), "not_found")
     return defaults.page_not_found(request, exception)
 
 
 def handler500(request):
     if request.path.startswith("/api/"):
-        return json_problem_response(request, 500, "The server failed to answer; the error is logged.", "server_error")
+        return json_problem_response(
+            request, 500, _("The server failed to answer; the error is logged."), "server_error"
+        )
     return defaults.server_error(request)

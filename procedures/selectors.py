@@ -37,8 +37,14 @@ def channels_for_region(*, chain: list[Region]) -> list[Channel]:
 def faqs_for_region(
     *, chain: list[Region], card_type: CardType | None = None, procedures: list[Procedure] = ()
 ) -> list[Faq]:
-    """FAQs about the region or a region above it, about every region, or about one of its procedures."""
+    """FAQs about the region or a region above it; and FAQs about no region in particular, unless they are
+    about procedures that do not apply here (a question on 上海's loss hotline is not for 武汉)."""
     faqs = Faq.objects.published()
-    about_procedures = Faq.objects.filter(procedures__in=[p.pk for p in procedures]).values("pk")
-    faqs = faqs.filter(listing_or_unlisted(faqs, "regions", chain) | Q(pk__in=about_procedures))
+    with_regions = Faq.objects.filter(regions__isnull=False).values("pk")
+    with_procedures = Faq.objects.filter(procedures__isnull=False).values("pk")
+    about_applicable = Faq.objects.filter(procedures__in=[p.pk for p in procedures]).values("pk")
+    concerned = Q(regions__in=chain) | (
+        ~Q(pk__in=with_regions) & (~Q(pk__in=with_procedures) | Q(pk__in=about_applicable))
+    )
+    faqs = faqs.filter(pk__in=Faq.objects.filter(concerned).values("pk"))
     return list(_for_card_type(faqs, card_type).prefetch_related(published_sources()).order_by("slug"))

@@ -4,10 +4,11 @@ from rest_framework import serializers
 
 from procedures.models import Channel, Faq, Procedure, Step
 from regions.api.serializers import RegionSummarySerializer
-from sources.api.serializers import SourceSummarySerializer
+from sources.api.serializers import OptionalURLField, SourceSummarySerializer
 
 
 class ChannelSerializer(serializers.ModelSerializer):
+    url = OptionalURLField()
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     region = RegionSummarySerializer(read_only=True)
     sources = SourceSummarySerializer(many=True, read_only=True)
@@ -24,6 +25,7 @@ class ChannelSummarySerializer(serializers.ModelSerializer):
     """The channel as a procedure names it: enough to call, open or visit it."""
 
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    url = OptionalURLField()
 
     class Meta:
         model = Channel

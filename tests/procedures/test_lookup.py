@@ -1,0 +1,153 @@
+"""/api/v1/lookup/: the whole answer for one region, resolved up the hierarchy, in one request."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from passwords.selectors import rules_for_region
+from regions.selectors import region_with_ancestors
+from tests.factories import make_rule
+from tests.http import assert_problem
+
+pytestmark = pytest.mark.django_db
+
+
+def lookup(client, **params) -> dict:
+    response = client.get("/api/v1/lookup/", params)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def medical(answer: dict) -> list[dict]:
+    return [rule for rule in answer["default_passwords"] if rule["password"] == "medical_account"]
+
+
+def test_a_county_without_rules_answers_with_its_prefectures_rule(client):
+    answer = lookup(client, region="420102")
+    assert (
+        answer["region"] | {"code": "420102", "name": "江岸区", "full_name": "湖北省武汉市江岸区"} == answer["region"]
+    )
+    assert [a["code"] for a in answer["region"]["ancestors"]] == ["420100", "420000", "000000"]
+    rules = medical(answer)
+    assert [(r["kind"], r["value"]) for r in rules] == [("fixed", "1234")]
+    assert rules[0]["resolved_from"] == {"code": "420100", "name": "武汉市", "level": "prefecture"}
+    assert rules[0]["nationwide"] is False and rules[0]["sources"]
+
+
+def test_a_region_with_nothing_of_its_own_gets_the_nationwide_hearsay_marked_so(client):
+    rules = medical(lookup(client, region="320102"))  # 南京市玄武区: no rule anywhere above but the root
+    assert {r["value"] for r in rules if r["kind"] == "fixed"} >= {"123456", "888888", "111111", "666666"}
+    assert all(r["nationwide"] and r["resolved_from"]["code"] == "000000" for r in rules)
+    assert "official" not in {r["standing"] for r in rules}
+
+
+def test_the_nearest_region_wins_and_broader_rules_are_left_out(client):
+    values = {r["value"] for r in medical(lookup(client, region="410702"))}  # a district of 新乡
+    assert values == {"123456"}
+    resolved = {r["resolved_from"]["code"] for r in medical(lookup(client, region="410702"))}
+    assert resolved == {"410700"}  # not 河南's copy of the same claim, nor the nationwide list
+
+
+@pytest.mark.parametrize(("day", "must_change"), [("2022-03-01", False), ("2022-03-02", True)])
+def test_on_resolves_zhangjiakous_rule_for_that_day(client, day, must_change):
+    rules = medical(lookup(client, region="130702", on=day))
+    fixed = [r for r in rules if r["value"] == "123456"]
+    assert [(r["must_change_before_use"], r["resolved_from"]["code"]) for r in fixed] == [(must_change, "130700")]
+    assert lookup(client, region="130702", on=day)["on"] == day
+
+
+def test_a_card_type_keeps_its_own_rules_and_those_for_every_card(client):
+    answer = lookup(client, region="320102", card_type="ssc-gen1")
+    assert answer["card_type"] == "ssc-gen1"
+    assert {r["card_type"] for r in answer["default_passwords"]} <= {"ssc-gen1", None}
+    assert "birthdate_yymmdd" in {r["kind"] for r in answer["default_passwords"]}
+    assert all(not p["card_types"] or "ssc-gen1" in p["card_types"] for p in answer["procedures"])
+
+
+def test_a_nearer_rule_for_every_card_outranks_a_broader_card_specific_one(client):
+    kinds = {r["kind"] for r in medical(lookup(client, region="420102", card_type="ssc-gen1"))}
+    assert kinds == {"fixed"}  # 武汉's 1234, not the nationwide first-generation birth-date hearsay
+
+
+def test_several_rules_of_the_nearest_region_stand_side_by_side(client):
+    rules = medical(lookup(client, region="140221"))  # 阳高县: new and previously insured
+    assert {(r["value"], r["enrolment"]) for r in rules} == {("000000", "new"), ("000000", "existing")}
+
+
+def test_procedures_are_the_regions_own_first_then_inherited_with_steps_in_order(client):
+    procedures = lookup(client, region="310101")["procedures"]  # 黄浦区, in 上海
+    regions = [p["resolved_from"]["code"] for p in procedures]
+    assert regions == sorted(regions, key=lambda code: ["310000", "000000"].index(code))
+    assert "310000" in regions and "000000" in regions
+    for procedure in procedures:
+        assert [s["position"] for s in procedure["steps"]] == list(range(1, len(procedure["steps"]) + 1))
+        assert {"kind", "name", "phone", "url"} <= procedure["channel"].keys()
+
+
+def test_one_call_answers_the_initial_password_and_how_to_change_it_by_phone(client):
+    answer = lookup(client, region="420102")
+    assert medical(answer)[0]["value"] == "1234"
+    by_phone = [p for p in answer["procedures"] if p["kind"] == "change_password" and p["channel"]["kind"] == "hotline"]
+    assert by_phone and by_phone[0]["channel"]["phone"] == "12333" and by_phone[0]["steps"]
+
+
+def test_channels_are_the_regions_own_and_national_ones(client):
+    channels = lookup(client, region="510703")["channels"]  # a district of 绵阳
+    phones = {c["phone"] for c in channels}
+    assert {"0816-12393", "12333"} <= phones and "0838-26733" not in phones
+
+
+def test_faqs_concern_the_region_or_its_procedures(client):
+    slugs = {f["slug"] for f in lookup(client, region="410702")["faqs"]}
+    assert {"xinxiang-activate-by-phone", "is-yibaoma-a-password"} <= slugs
+    assert not slugs & {"wuhan-initial-password", "shanghai-initial-password", "yanggao-000000"}
+
+
+def test_policies_resolve_like_rules(client):
+    policies = lookup(client, region="410702")["password_policy"]
+    medical_policies = [p for p in policies if p["password"] == "medical_account"]
+    assert {p["resolved_from"]["code"] for p in medical_policies} == {"410700"}
+
+
+def test_drafts_never_appear(client):
+    make_rule(slug="draft-wuhan", status="draft", value="999999", region=_region("420100"))
+    assert "999999" not in {r["value"] for r in lookup(client, region="420102")["default_passwords"]}
+
+
+def _region(code):
+    from regions.models import Region
+
+    return Region.objects.get(code=code)
+
+
+@pytest.mark.parametrize(
+    ("params", "parameter"),
+    [
+        ({}, "region"),
+        ({"region": "4201"}, "region"),
+        ({"region": "42010a"}, "region"),
+        ({"region": "420102", "on": "2022-02-30"}, "on"),
+        ({"region": "420102", "on": "tomorrow"}, "on"),
+        ({"region": "420102", "card_type": "platinum"}, "card_type"),
+    ],
+)
+def test_malformed_parameters_are_400_naming_the_parameter(client, params, parameter):
+    assert_problem(client.get("/api/v1/lookup/", params), 400, "invalid_parameter", parameter)
+
+
+def test_an_unknown_region_is_404(client):
+    assert_problem(client.get("/api/v1/lookup/", {"region": "999999"}), 404, "not_found")
+
+
+def test_the_lookup_runs_a_fixed_number_of_queries(client):
+    counts = []
+    for code in ("420102", "310101", "000000", "140221"):
+        with CaptureQueriesContext(connection) as queries:
+            lookup(client, region=code)
+        counts.append(len(queries.captured_queries))
+    assert len(set(counts)) == 1 and counts[0] <= 16, counts
+
+
+def test_selector_directly():
+    rules = rules_for_region(chain=region_with_ancestors(code="420102"), on=__import__("datetime").date(2024, 1, 1))
+    assert [r.value for r in rules if r.password == "medical_account"] == ["1234"]

@@ -1,0 +1,140 @@
+"""Conventions every API endpoint keeps: errors, conditional GETs, CORS, throttling, languages and the schema."""
+
+import pytest
+from django.core.cache import cache
+from django.test import override_settings
+from django.utils import timezone
+
+from passwords.models import DefaultPasswordRule
+from tests.http import assert_problem
+
+pytestmark = pytest.mark.django_db
+
+LIST_PATHS = [
+    "/api/v1/regions/",
+    "/api/v1/card-types/",
+    "/api/v1/channels/",
+    "/api/v1/password-rules/",
+    "/api/v1/password-policies/",
+    "/api/v1/procedures/",
+    "/api/v1/faqs/",
+    "/api/v1/sources/",
+]
+GET_PATHS = [
+    *LIST_PATHS,
+    "/api/v1/",
+    "/api/v1/regions/420100/",
+    "/api/v1/card-types/ssc-gen2/",
+    "/api/v1/procedures/change-password-nhsa-app/",
+    "/api/v1/lookup/?region=420102",
+]
+
+
+def test_api_root_lists_every_resource_the_lookup_and_the_export(client):
+    body = client.get("/api/v1/").json()
+    assert {path.split("/")[3] for path in LIST_PATHS} | {"lookup", "export"} <= body.keys()
+
+
+@pytest.mark.parametrize("path", GET_PATHS)
+def test_every_get_carries_etag_and_last_modified_and_answers_304(client, path):
+    response = client.get(path)
+    assert response.status_code == 200 and response["ETag"] and response["Last-Modified"]
+    assert client.get(path, HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
+    assert client.get(path, HTTP_IF_MODIFIED_SINCE=response["Last-Modified"]).status_code == 304
+
+
+def test_a_content_change_moves_last_modified_and_the_etag(client):
+    first = client.get("/api/v1/lookup/", {"region": "420102"})
+    rule = DefaultPasswordRule.objects.get(slug="wuhan-fixed-1234")
+    rule.note = "新的备注"
+    rule.save()
+    second = client.get("/api/v1/lookup/", {"region": "420102"}, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert second.status_code == 200 and second["ETag"] != first["ETag"]
+    assert "新的备注" in second.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/procedures/", "/api/v1/lookup/?region=420102"])
+def test_any_origin_may_get(client, path):
+    response = client.get(path, HTTP_ORIGIN="https://portal.example.org")
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert "ETag" in response["Access-Control-Expose-Headers"]
+
+
+def test_cors_preflight_allows_only_reading(client):
+    response = client.options(
+        "/api/v1/procedures/", HTTP_ORIGIN="https://portal.example.org", HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
+    )
+    assert set(response["Access-Control-Allow-Methods"].replace(" ", "").split(",")) == {"GET", "HEAD", "OPTIONS"}
+
+
+def test_the_admin_is_not_opened_to_other_origins(client):
+    response = client.get("/admin/login/", HTTP_ORIGIN="https://portal.example.org")
+    assert "Access-Control-Allow-Origin" not in response
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_writes_are_refused_with_405(client, method):
+    response = getattr(client, method)("/api/v1/procedures/", data={}, content_type="application/json")
+    assert_problem(response, 405, "method_not_allowed")
+
+
+def test_an_accept_header_that_is_not_json_is_406(client):
+    assert_problem(client.get("/api/v1/regions/", HTTP_ACCEPT="application/xml"), 406, "not_acceptable")
+
+
+@override_settings(DEBUG=False)
+def test_an_unknown_api_address_is_a_json_404(client):
+    assert_problem(client.get("/api/v1/no-such-thing/"), 404, "not_found")
+
+
+def test_anonymous_clients_are_throttled_with_retry_after(client):
+    cache.clear()
+    with override_settings(API_ANON_THROTTLE_RATE="3/min"):
+        statuses = [client.get("/api/v1/card-types/").status_code for _ in range(4)]
+        response = client.get("/api/v1/card-types/")
+    cache.clear()
+    assert statuses == [200, 200, 200, 429]
+    assert_problem(response, 429, "throttled")
+    assert int(response["Retry-After"]) > 0
+
+
+def test_labels_and_errors_are_chinese_by_default_and_english_on_request(client):
+    chinese = client.get("/api/v1/regions/420100/").json()
+    english = client.get("/api/v1/regions/420100/", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert (chinese["level"], chinese["level_label"]) == ("prefecture", "地级")
+    assert (english["level"], english["level_label"]) == ("prefecture", "Prefecture")
+    error_zh = client.get("/api/v1/lookup/", {"region": "42"}).json()
+    error_en = client.get("/api/v1/lookup/", {"region": "42"}, HTTP_ACCEPT_LANGUAGE="en").json()
+    assert "六位数字" in error_zh["detail"] and error_zh["title"] == "请求有误"
+    assert "six digits" in error_en["detail"] and error_en["title"] == "Bad request"
+
+
+def test_dates_are_iso_8601(client):
+    rule = client.get("/api/v1/password-rules/zhangjiakou-123456-from-2022-03-02/").json()
+    assert rule["valid_from"] == "2022-03-02"
+    assert timezone.datetime.fromisoformat(rule["updated_at"])
+
+
+def test_there_is_no_parameter_for_personal_data(client):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    names = {
+        parameter["name"]
+        for path in schema["paths"].values()
+        for operation in path.values()
+        for parameter in operation.get("parameters", [])
+    }
+    assert not {name for name in names if any(word in name for word in ("id_number", "card_number", "password="))}
+    assert "password" in names  # which password a rule is about, an enumeration, never a secret
+    assert set(schema["components"]["schemas"]["PasswordEnum"]["enum"]) == {
+        "medical_account",
+        "financial_account",
+        "voucher_payment",
+        "voucher_account",
+    }
+
+
+def test_docs_are_served_without_any_outside_asset(client):
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "swagger-ui" in html and "cdn." not in html and "unpkg" not in html
