@@ -1,8 +1,8 @@
 """The OpenAPI schema at /api/schema/ is exact: real responses, errors included, validate against it."""
 
-import pytest
 import json
 
+import pytest
 from openapi_core import Config, OpenAPI
 from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
 
