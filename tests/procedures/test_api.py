@@ -141,3 +141,36 @@ def test_export_streams_every_published_row_as_ndjson(client):
     assert "not-yet" not in {line["data"].get("slug") for line in lines}
     wuhan = next(line["data"] for line in lines if line["type"] == "region" and line["data"]["code"] == "420100")
     assert wuhan["name"] == "武汉市"
+
+
+def test_export_answers_304_until_content_changes(client):
+    first = client.get("/api/v1/export/")
+    assert first["ETag"] and first["Last-Modified"]
+    assert client.get("/api/v1/export/", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    make_procedure(slug="new-one", status="published")
+    assert client.get("/api/v1/export/", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "check"),
+    [
+        ("/api/v1/card-types/", {"medium": "electronic"}, lambda r: r["medium"] == "electronic"),
+        ("/api/v1/card-types/", {"has_financial_account": "true"}, lambda r: r["has_financial_account"]),
+        ("/api/v1/channels/", {"region_within": "510000"}, lambda r: r["region"]["code"].startswith("51")),
+        ("/api/v1/channels/", {"updated_since": "2000-01-01T00:00:00Z"}, lambda r: True),
+        ("/api/v1/faqs/", {"procedure": "help-family-nhsa-app"}, lambda r: "help-family-nhsa-app" in r["procedures"]),
+        ("/api/v1/faqs/", {"search": "亲情账户"}, lambda r: "亲情账户" in r["question"] + r["answer"]),
+        ("/api/v1/faqs/", {"card_type": "ssc-gen1"}, lambda r: not r["card_types"] or "ssc-gen1" in r["card_types"]),
+        ("/api/v1/password-policies/", {"password": "voucher_payment"}, lambda r: r["password"] == "voucher_payment"),
+        ("/api/v1/password-policies/", {"region_within": "410000"}, lambda r: r["region"]["code"] == "410700"),
+        ("/api/v1/sources/", {"ordering": "-published_on"}, lambda r: True),
+    ],
+)
+def test_every_other_filter_narrows_the_list(client, path, params, check):
+    found = results(client.get(path, params | {"page_size": 100}))
+    everything = client.get(path, {"page_size": 100}).json()["count"]
+    assert all(check(row) for row in found)
+    if params.get("updated_since") or params.get("ordering"):
+        assert len(found) == min(everything, 100)
+    else:
+        assert 0 < len(found) < everything
