@@ -57,14 +57,13 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Outside the Last-Modified middleware, so that it sees that header when it answers 304.
-    "django.middleware.http.ConditionalGetMiddleware",
-    "kb.api.conditional.ContentLastModifiedMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After the language is chosen (answers are cached per language) and the user is known (the throttle asks).
+    "kb.api.caching.CachedApiMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -93,6 +92,26 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Redis in production (docker-compose sets REDIS_URL), so that every worker shares one cache and one view of the
+# content revision; local memory by default, so that `make run` needs nothing else.
+REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "TIMEOUT": 24 * 3600,
+            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+            "KEY_PREFIX": "yibao-kb",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "TIMEOUT": 3600}}
+# How long a process trusts its cached content revision. With a shared cache (Redis), a change drops the shared
+# copy when it commits, so it can be trusted until then. A local-memory cache is per process: a change made in
+# another worker is only seen when the copy expires, so keep it short there.
+CONTENT_REVISION_CACHE_SECONDS = env.int("CONTENT_REVISION_CACHE_SECONDS", default=24 * 3600 if REDIS_URL else 1)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -129,11 +148,14 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "kb.api.pagination.PageNumberPagination",
-    "DEFAULT_THROTTLE_CLASSES": ["kb.api.throttling.AnonymousRateThrottle"],
+    # Throttling happens in kb.api.caching.CachedApiMiddleware, before any cached answer is served.
+    "DEFAULT_THROTTLE_CLASSES": [],
     "EXCEPTION_HANDLER": "kb.api.problems.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "kb.api.schema.AutoSchema",
     "DEFAULT_VERSIONING_CLASS": None,
 }
+# How long a rendered API answer is kept; its key names the content revision, so a change never serves it again.
+API_RESPONSE_CACHE_SECONDS = env.int("API_RESPONSE_CACHE_SECONDS", default=24 * 3600)
 # Requests per client address; e.g. "120/min". Empty: no throttling.
 API_ANON_THROTTLE_RATE = env("API_ANON_THROTTLE_RATE", default="120/min") or None
 

@@ -16,3 +16,5 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405
 # The suite sends many requests from one address; the throttling test sets its own rate.
 API_ANON_THROTTLE_RATE = None
+# One process, one cache: the revision copy can be trusted until a change commits, as with Redis in production.
+CONTENT_REVISION_CACHE_SECONDS = None

@@ -1,6 +1,7 @@
 """Shared fixtures: one test database per session, holding every region and the curated content."""
 
 import pytest
+from django.core.cache import cache
 
 from procedures.content import load_content
 from regions.services import import_regions
@@ -12,3 +13,19 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         import_regions()
         load_content()
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with nothing cached: cached answers are keyed by revision, not by test."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def revision_cached(db):
+    """The content revision as a warm server holds it: in the cache, so query counts show only the view's own."""
+    from sources.revisions import current_revision
+
+    current_revision()

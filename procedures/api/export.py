@@ -5,7 +5,6 @@ from collections.abc import Iterator
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import StreamingHttpResponse
-from django.utils.translation import get_language
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
@@ -14,7 +13,6 @@ from rest_framework.views import APIView
 from passwords.api.views import CardTypeViewSet, DefaultPasswordRuleViewSet, PasswordPolicyViewSet
 from regions.api.views import RegionViewSet
 from sources.api.views import SourceViewSet
-from sources.revisions import current_revision
 
 from .views import ChannelViewSet, FaqViewSet, ProcedureViewSet
 
@@ -58,7 +56,4 @@ class ExportView(APIView):
     def get(self, request: Request) -> StreamingHttpResponse:
         response = StreamingHttpResponse(export_lines(request), content_type=f"{NDJSON}; charset=utf-8")
         response["Content-Disposition"] = 'inline; filename="yibao-kb.ndjson"'
-        # A stream cannot be hashed before it is sent; the content revision (and the language of the labels)
-        # identifies it just as well, so apps can re-download only after a change.
-        response["ETag"] = f'"export-{current_revision().number}-{get_language()}"'
         return response

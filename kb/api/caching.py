@@ -1,0 +1,114 @@
+"""Throttling, conditional GETs and whole-response caching for the public API, keyed by the content revision.
+
+Every answer of the public API is a function of the request (path, query, language, Accept) and of the published
+content, whose state the content revision names. So:
+- the ETag is derived from those inputs, without rendering the body, and If-None-Match is answered with 304
+  before any view runs;
+- Last-Modified is the moment content last changed, for If-Modified-Since;
+- a rendered 200 is kept in the cache under the same key, and a repeat is served from there: no SQL at all.
+A publish bumps the revision, so every key changes at once and nothing stale can be served.
+"""
+
+import hashlib
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils.cache import patch_vary_headers
+from django.utils.http import http_date, parse_http_date_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from sources.revisions import current_revision
+
+from .problems import json_problem_response
+from .throttling import AnonymousRateThrottle
+
+API_PREFIX = "/api/"
+CACHED_PREFIXES = ("/api/v1/", "/api/schema/")
+STORED_HEADERS = ("Content-Type", "Content-Language", "Content-Disposition")
+VARY = ("Accept", "Accept-Language")
+
+
+def response_key(request: HttpRequest, revision_number: int) -> str:
+    query = urlencode(sorted(request.GET.lists()), doseq=True)
+    raw = "\n".join(
+        [str(revision_number), request.path, query, get_language() or "", request.headers.get("Accept", "")]
+    )
+    return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
+
+
+def not_modified(request: HttpRequest, etag: str, last_modified: int) -> bool:
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        offered = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return etag in offered or "*" in offered
+    since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
+    return since is not None and last_modified <= since
+
+
+class CachedApiMiddleware:
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith(API_PREFIX):
+            return self.get_response(request)
+        throttled = self.throttle(request)
+        if throttled is not None:
+            return throttled
+        cacheable = (
+            request.method in ("GET", "HEAD")
+            and request.path.startswith(CACHED_PREFIXES)
+            # Signed-in callers may one day see drafts: their answers are never shared.
+            and "HTTP_AUTHORIZATION" not in request.META
+        )
+        if not cacheable:
+            return self.get_response(request)
+
+        revision = current_revision()
+        key = response_key(request, revision.number)
+        etag = f'"{key}"'
+        last_modified = int(revision.changed_at.timestamp())
+        if not_modified(request, etag, last_modified):
+            response = HttpResponseNotModified()
+            self.validators(response, etag, last_modified)
+            return response
+
+        stored = cache.get(f"kb:response:{key}")
+        if stored is not None:
+            body, headers = stored
+            response = HttpResponse(body)
+            for name, value in headers.items():
+                response[name] = value
+        else:
+            response = self.get_response(request)
+            if response.status_code != 200:
+                return response
+            if not response.streaming:
+                headers = {name: response[name] for name in STORED_HEADERS if response.has_header(name)}
+                cache.set(f"kb:response:{key}", (response.content, headers), settings.API_RESPONSE_CACHE_SECONDS)
+        self.validators(response, etag, last_modified)
+        return response
+
+    @staticmethod
+    def validators(response: HttpResponse, etag: str, last_modified: int) -> None:
+        response["ETag"] = etag
+        response["Last-Modified"] = http_date(last_modified)
+        patch_vary_headers(response, VARY)
+
+    @staticmethod
+    def throttle(request: HttpRequest) -> HttpResponse | None:
+        throttle = AnonymousRateThrottle()
+        if throttle.rate is None or throttle.allow_request(request, None):
+            return None
+        wait = max(1, round(throttle.wait() or 1))
+        response = json_problem_response(
+            request,
+            429,
+            _("Request was throttled. Expected available in %(wait)d seconds.") % {"wait": wait},
+            "throttled",
+        )
+        response["Retry-After"] = str(wait)
+        return response

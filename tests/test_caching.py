@@ -1,0 +1,139 @@
+"""Cached answers are never stale: every kind of content change is seen by the very next request."""
+
+import pytest
+from django.urls import reverse
+
+from passwords.models import DefaultPasswordRule
+from procedures.models import Channel, Faq, Procedure, Step
+from regions.models import Region
+from sources.models import Source
+from tests.admin_forms import form_data
+
+pytestmark = pytest.mark.django_db
+
+LOOKUP = "/api/v1/lookup/?region=420102"
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Runs a change as if its transaction committed, as the admin's or the loader's would."""
+
+    def run(change):
+        with django_capture_on_commit_callbacks(execute=True):
+            change()
+
+    return run
+
+
+def text(client, path: str = LOOKUP) -> str:
+    response = client.get(path)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_a_warm_answer_is_served_without_sql(client, django_assert_num_queries):
+    first = text(client)
+    with django_assert_num_queries(0):
+        assert text(client) == first
+
+
+def test_publishing_a_draft_shows_at_once(client, committed):
+    rule = DefaultPasswordRule.objects.get(slug="wuhan-fixed-1234")
+    assert "wuhan-fixed-1234" in text(client)
+
+    def unpublish():
+        rule.status = "draft"
+        rule.save()
+
+    committed(unpublish)
+    assert "wuhan-fixed-1234" not in text(client)
+
+    def publish():
+        rule.status = "published"
+        rule.save()
+
+    committed(publish)
+    assert "wuhan-fixed-1234" in text(client)
+
+
+def test_a_step_reorder_shows_at_once(client, committed):
+    path = "/api/v1/procedures/change-password-nhsa-app/"
+    before = text(client, path)
+    procedure = Procedure.objects.get(slug="change-password-nhsa-app")
+
+    def swap():
+        first, second = procedure.steps.order_by("position")[:2]
+        Step.objects.filter(pk=first.pk).update(position=99)
+        second.position, first.position = 1, 2
+        second.save()
+        first.save()
+
+    committed(swap)
+    after = client.get(path).json()["steps"]
+    assert text(client, path) != before
+    assert after[0]["ui_path"] == "【医保码】→【修改密码】"
+
+
+def test_a_step_reorder_in_the_admin_shows_at_once(admin_client, client, committed):
+    procedure = Procedure.objects.get(slug="change-password-nhsa-app")
+    before = [s["instruction"] for s in client.get(f"/api/v1/procedures/{procedure.slug}/").json()["steps"]]
+    url = reverse("admin:procedures_procedure_change", args=[procedure.pk])
+    data = form_data(admin_client.get(url).content)
+    positions = sorted(name for name in data if name.startswith("steps-") and name.endswith("-position"))
+    for name, position in zip(positions, ["4", "3", "2", "1"], strict=True):
+        data[name] = [position]
+    # The test client runs the admin's transaction inside the test's own, so commit hooks run here explicitly.
+    responses = []
+    committed(lambda: responses.append(admin_client.post(url, data)))
+    assert responses[0].status_code == 302
+    after = [s["instruction"] for s in client.get(f"/api/v1/procedures/{procedure.slug}/").json()["steps"]]
+    assert after == list(reversed(before))
+
+
+def test_a_source_edit_shows_at_once_wherever_it_is_cited(client, committed):
+    source = Source.objects.get(slug="jumin-yibaoka-chushi-mima")
+    assert "改过的标题" not in text(client)
+
+    def rename():
+        source.title = "改过的标题"
+        source.save()
+
+    committed(rename)
+    assert "改过的标题" in text(client)
+
+
+def test_removing_a_citation_shows_at_once(client, committed):
+    rule = DefaultPasswordRule.objects.get(slug="wuhan-fixed-1234")
+    rule.sources.add(Source.objects.get(slug="xinxiang-yibaoka-yuanshi-mima"))
+    assert "xinxiang-yibaoka-yuanshi-mima" in str(client.get(LOOKUP).json()["default_passwords"])
+    committed(lambda: rule.citations.filter(source__slug="xinxiang-yibaoka-yuanshi-mima").delete())
+    assert "xinxiang-yibaoka-yuanshi-mima" not in str(client.get(LOOKUP).json()["default_passwords"])
+
+
+def test_a_new_faq_and_a_renamed_region_show_at_once(client, committed):
+    def add_faq():
+        faq = Faq.objects.create(slug="new-faq", question="新问题？", answer="新答案。", status="published")
+        faq.sources.add(Source.objects.first())
+        faq.regions.add(Region.objects.get(code="420100"))
+
+    committed(add_faq)
+    assert "新问题？" in text(client)
+
+    def rename():
+        region = Region.objects.get(code="420102")
+        region.name = "江岸新区"
+        region.save()
+
+    committed(rename)
+    assert "江岸新区" in text(client)
+
+
+def test_a_deleted_channel_disappears_at_once(client, committed):
+    wuhan = Region.objects.get(code="420100")
+    channel = Channel.objects.create(
+        slug="wuhan-hotline", kind="hotline", name="武汉测试热线", phone="027-12345", region=wuhan, status="published"
+    )
+    channel.sources.add(Source.objects.first())
+    assert "027-12345" in text(client)
+    committed(channel.delete)
+    assert "027-12345" not in text(client)
