@@ -1,5 +1,7 @@
 """Top-level URL configuration: the admin, the API under /api/v1/, its schema and docs."""
 
+import os
+
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext as _
@@ -17,6 +19,11 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
 ]
+
+if os.environ.get("BENCH_CEILING_BODY"):
+    from bench.ceiling import ceiling
+
+    urlpatterns.append(path("bench/ceiling/", ceiling))
 
 
 def handler404(request, exception):

@@ -9,8 +9,10 @@ regions); from then on a lookup that is not itself cached costs one query, for i
 """
 
 import datetime
+import json
 
 from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch
 from django.utils.translation import get_language
 
@@ -20,7 +22,7 @@ from passwords.selectors import for_card_type, nearest_first, valid_on
 from regions.models import NATIONAL_CODE, Region
 from regions.selectors import region_with_ancestors
 from sources.choices import Status
-from sources.revisions import revision_key
+from sources.revisions import RevisionMemo, current_revision, revision_key
 
 from .api.serializers import (
     ChannelSerializer,
@@ -37,12 +39,25 @@ KIND_ORDER = {kind: index for index, kind in enumerate(ProcedureKind.values)}
 FRAGMENT_PARTS = ("rules", "policies", "procedures", "channels", "faqs")
 
 
+# Fragments, chains and sets a worker keeps in its own memory; their keys name the revision, so they never go stale.
+LOCAL = RevisionMemo(size=2048)
+
+
 def cached(key: str, build):
-    value = cache.get(key)
+    revision = current_revision().token
+    value = LOCAL.get(key, revision)
     if value is None:
-        value = build()
-        cache.set(key, value)
+        value = cache.get(key)
+        if value is None:
+            value = build()
+            cache.set(key, value)
+        LOCAL.set(key, value, revision)
     return value
+
+
+def plain(data) -> list | dict:
+    """Serializer output as plain lists and dicts: cheaper to cache and to read back than DRF's ReturnList."""
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
 def published_card_type_slugs() -> frozenset[str]:
@@ -76,7 +91,7 @@ def region_chain(code: str) -> dict | None:
             chain = region_with_ancestors(code=code)
         except Region.DoesNotExist:
             return {"unknown": True}
-        return {"region": LookupRegionSerializer(chain[0]).data, "codes": [region.code for region in chain]}
+        return {"region": plain(LookupRegionSerializer(chain[0]).data), "codes": [region.code for region in chain]}
 
     found = cached(revision_key("chain", code, get_language()), build)
     return None if found.get("unknown") else found
@@ -125,19 +140,25 @@ def build_fragments(codes: list[str]) -> dict[str, dict[str, list]]:
         row["_card_types"] = [card_type.slug for card_type in faq.card_types.all()]
         for code in (regions & wanted) if regions else {NATIONAL_CODE} & wanted:
             fragments[code]["faqs"].append(row)
-    return fragments
+    return plain(fragments)
 
 
 def region_fragments(codes: list[str]) -> dict[str, dict[str, list]]:
+    revision = current_revision().token
     language = get_language()
     keys = {code: revision_key("fragment", code, language) for code in codes}
-    found = cache.get_many(list(keys.values()))
-    fragments = {code: found[key] for code, key in keys.items() if key in found}
+    fragments = {code: LOCAL.get(key, revision) for code, key in keys.items()}
+    fragments = {code: fragment for code, fragment in fragments.items() if fragment is not None}
+    if len(fragments) < len(codes):
+        found = cache.get_many([key for code, key in keys.items() if code not in fragments])
+        fragments |= {code: found[key] for code, key in keys.items() if key in found}
     missing = [code for code in codes if code not in fragments]
     if missing:
         built = build_fragments(missing)
         cache.set_many({keys[code]: fragment for code, fragment in built.items()})
         fragments |= built
+    for code, fragment in fragments.items():
+        LOCAL.set(keys[code], fragment, revision)
     return fragments
 
 

@@ -25,6 +25,12 @@ class Revision:
     number: int
     changed_at: datetime.datetime
 
+    @property
+    def token(self) -> str:
+        """Names this state of the content in cache keys. The time is part of it: a change that was rolled back
+        leaves its number to the next change, but never its moment, so two states never share a token."""
+        return f"{self.number}.{int(self.changed_at.timestamp() * 1_000_000)}"
+
 
 def current_revision() -> Revision:
     revision = cache.get(CACHE_KEY)
@@ -51,9 +57,44 @@ def bump_revision() -> None:
 
 def revision_key(*parts: object) -> str:
     """A cache key that goes stale by itself when content changes: it names the revision it was built for."""
-    return ":".join(["kb", str(current_revision().number), *map(str, parts)])
+    return ":".join(["kb", current_revision().token, *map(str, parts)])
 
 
 def touch(instance: models.Model) -> None:
     """Moves `updated_at` of the object a step or a link belongs to, so that `updated_since` sees the change."""
     type(instance).objects.filter(pk=instance.pk).update(updated_at=timezone.now())
+
+
+class RevisionMemo:
+    """A process-local cache in front of the shared one, for values whose keys name the content revision.
+
+    Such a value can never go stale, so a worker may keep it in its own memory and skip the round trip to Redis
+    and the unpickling. The memo empties itself when the revision moves on, and holds at most `size` entries.
+    """
+
+    instances: "list[RevisionMemo]" = []
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.revision = ""
+        self.values: dict[str, object] = {}
+        RevisionMemo.instances.append(self)
+
+    @classmethod
+    def clear_all(cls) -> None:
+        for memo in cls.instances:
+            memo.values.clear()
+
+    def get(self, key: str, revision: str):
+        if revision != self.revision:
+            self.values.clear()
+            self.revision = revision
+        return self.values.get(key)
+
+    def set(self, key: str, value: object, revision: str) -> None:
+        if revision != self.revision:
+            self.values.clear()
+            self.revision = revision
+        if len(self.values) >= self.size:
+            self.values.clear()
+        self.values[key] = value

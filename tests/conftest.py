@@ -18,9 +18,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Each test starts with nothing cached: cached answers are keyed by revision, not by test."""
+    from sources.revisions import RevisionMemo
+
     cache.clear()
+    RevisionMemo.clear_all()
     yield
     cache.clear()
+    RevisionMemo.clear_all()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from sources.revisions import current_revision
+from sources.revisions import RevisionMemo, current_revision
 
 from .problems import json_problem_response
 from .throttling import AnonymousRateThrottle
@@ -29,13 +29,13 @@ API_PREFIX = "/api/"
 CACHED_PREFIXES = ("/api/v1/", "/api/schema/")
 STORED_HEADERS = ("Content-Type", "Content-Language", "Content-Disposition")
 VARY = ("Accept", "Accept-Language")
+# Rendered answers a worker keeps in its own memory (a lookup is some 80 kB): the hot ones skip Redis.
+LOCAL_ANSWERS = RevisionMemo(size=256)
 
 
-def response_key(request: HttpRequest, revision_number: int) -> str:
+def response_key(request: HttpRequest, revision: str) -> str:
     query = urlencode(sorted(request.GET.lists()), doseq=True)
-    raw = "\n".join(
-        [str(revision_number), request.path, query, get_language() or "", request.headers.get("Accept", "")]
-    )
+    raw = "\n".join([revision, request.path, query, get_language() or "", request.headers.get("Accept", "")])
     return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
 
 
@@ -68,7 +68,7 @@ class CachedApiMiddleware:
             return self.get_response(request)
 
         revision = current_revision()
-        key = response_key(request, revision.number)
+        key = response_key(request, revision.token)
         etag = f'"{key}"'
         last_modified = int(revision.changed_at.timestamp())
         if not_modified(request, etag, last_modified):
@@ -76,7 +76,11 @@ class CachedApiMiddleware:
             self.validators(response, etag, last_modified)
             return response
 
-        stored = cache.get(f"kb:response:{key}")
+        stored = LOCAL_ANSWERS.get(key, revision.token)
+        if stored is None:
+            stored = cache.get(f"kb:response:{key}")
+            if stored is not None:
+                LOCAL_ANSWERS.set(key, stored, revision.token)
         if stored is not None:
             body, headers = stored
             response = HttpResponse(body)
@@ -88,7 +92,9 @@ class CachedApiMiddleware:
                 return response
             if not response.streaming:
                 headers = {name: response[name] for name in STORED_HEADERS if response.has_header(name)}
-                cache.set(f"kb:response:{key}", (response.content, headers), settings.API_RESPONSE_CACHE_SECONDS)
+                stored = (response.content, headers)
+                cache.set(f"kb:response:{key}", stored, settings.API_RESPONSE_CACHE_SECONDS)
+                LOCAL_ANSWERS.set(key, stored, revision.token)
         self.validators(response, etag, last_modified)
         return response
 

@@ -1,0 +1,296 @@
+"""The benchmark: national-scale data in PostgreSQL, the app under gunicorn with production settings, wrk over
+loopback, and a table of requests per second, latency, SQL per request and the ratio to a bare Django view.
+
+    .venv/bin/python -m bench.run                 # the full run (make bench)
+    .venv/bin/python -m bench.run --smoke         # a few regions, one second per endpoint: checks the pipeline
+
+"Warm" means the response cache holds the answer. "Cold" requests carry a throw-away query parameter (`_=<n>`,
+ignored by the API), so every one of them misses the response cache and is computed anew, while the per-region
+fragments and the region chain behind the lookup are as warm as a running server keeps them.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+WRK_SCRIPT = Path(__file__).resolve().parent / "paths.lua"
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/yibao_kb_bench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+@dataclass
+class Scenario:
+    name: str
+    paths: list[str]
+    headers: dict[str, str]
+    sql_path: str  # a representative request, for counting SQL in-process
+    sql_cold: bool = False
+
+
+@dataclass
+class Result:
+    scenario: Scenario
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    sql: int | None
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL))
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per endpoint")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--port", type=int, default=8871)
+    parser.add_argument("--regions", type=int, default=None, help="limit the dataset to the first N regions")
+    parser.add_argument("--smoke", action="store_true", help="tiny dataset and one-second runs")
+    args = parser.parse_args()
+    if args.smoke:
+        args.duration, args.connections, args.regions = 1, 4, args.regions or 5
+    return args
+
+
+def environment(args: argparse.Namespace, body_path: Path) -> dict[str, str]:
+    # Production settings, as docker-compose.yml runs them, less TLS (wrk speaks plain http on loopback).
+    return os.environ | {
+        "DJANGO_SETTINGS_MODULE": "kb.settings",
+        "DATABASE_URL": args.database_url,
+        "REDIS_URL": args.redis_url,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "benchmark-only-secret-" + "x" * 40,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "API_ANON_THROTTLE_RATE": "",
+        "BENCH_CEILING_BODY": str(body_path),
+        "DJANGO_LOG_LEVEL": "WARNING",
+    }
+
+
+def ensure_database(url: str) -> None:
+    if not url.startswith("postgres"):
+        return
+    import psycopg
+
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as connection:
+        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def manage(env: dict[str, str], *command: str) -> None:
+    subprocess.run([PYTHON, "manage.py", *command], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def prepare(args: argparse.Namespace, env: dict[str, str]) -> None:
+    ensure_database(args.database_url)
+    manage(env, "migrate", "--no-input")
+    manage(env, "import_regions")
+    manage(env, "load_content", "--missing-only")
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from bench.dataset import build_dataset
+
+    size = build_dataset(limit=args.regions)
+    print(f"dataset: {size.rows} benchmark rows on {size.regions} provinces and prefectures")
+
+
+def scenarios(smoke: bool) -> tuple[list[Scenario], str]:
+    from regions.models import Region
+
+    counties = list(
+        Region.objects.filter(level="county", parent__level="prefecture")
+        .order_by("code")
+        .values_list("code", flat=True)
+    )
+    county = "420102" if "420102" in counties else counties[0]
+    terms = sorted({pinyin[:5] for pinyin in Region.objects.values_list("pinyin", flat=True)})
+    # What people type most: the first syllables of prefecture names (a few hundred distinct searches).
+    popular = sorted({p[:4] for p in Region.objects.filter(level="prefecture").values_list("pinyin", flat=True)})
+    lookup = f"/api/v1/lookup/?region={county}"
+    search = "/api/v1/regions/?search=zhang"
+    procedures = "/api/v1/procedures/?region_within=420000&page_size=50"
+    detail = f"/api/v1/regions/{county}/"
+    unique = range(200 if smoke else 50_000)
+
+    def cold(paths: list[str]) -> list[str]:
+        return [f"{paths[n % len(paths)]}{'&' if '?' in paths[0] else '?'}_={n}" for n in unique]
+
+    return [
+        Scenario("ceiling (bare Django view)", ["/bench/ceiling/"], {}, ""),
+        Scenario("lookup, inheriting county, warm", [lookup], {}, lookup),
+        Scenario(
+            "lookup, inheriting county, cold", cold([f"/api/v1/lookup/?region={c}" for c in counties]), {}, lookup, True
+        ),
+        Scenario("lookup, conditional GET → 304", [lookup], {"If-None-Match": "{etag}"}, lookup),
+        Scenario("region search by pinyin, warm", [f"/api/v1/regions/?search={t}" for t in popular], {}, search),
+        Scenario(
+            "region search by pinyin, cold", cold([f"/api/v1/regions/?search={t}" for t in terms]), {}, search, True
+        ),
+        Scenario("procedures, filtered, page of 50, warm", [procedures], {}, procedures),
+        Scenario("procedures, filtered, page of 50, cold", cold([procedures]), {}, procedures, True),
+        Scenario("region detail, warm", [detail], {}, detail),
+        Scenario("region detail, cold", cold([detail]), {}, detail, True),
+    ], lookup  # fmt: skip
+
+
+def sql_per_request(path: str, cold: bool) -> int:
+    """Counts the queries of one request in-process, with the same settings; cold adds a cache-missing parameter."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.get(path)  # what a running server has warm: revision, chain, fragments, this answer
+    if cold:
+        path = f"{path}{'&' if '?' in path else '?'}_=sql-{time.monotonic_ns()}"
+    with CaptureQueriesContext(connection) as queries:
+        client.get(path)
+    return len(queries.captured_queries)
+
+
+def start_server(args: argparse.Namespace, env: dict[str, str]) -> subprocess.Popen:
+    server = subprocess.Popen(
+        [
+            PYTHON, "-m", "gunicorn", "kb.wsgi:application", "--bind", f"127.0.0.1:{args.port}",
+            "--workers", str(args.workers), "--worker-class", "gthread", "--threads", "4",
+            "--log-level", "warning",
+        ],
+        cwd=ROOT, env=env, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{args.port}/bench/ceiling/", timeout=1).read()
+            return server
+        except OSError:
+            time.sleep(0.2)
+    stop_server(server)
+    raise SystemExit("gunicorn did not start within 30 seconds")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)
+
+
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def parse_wrk(output: str) -> tuple[float, float, float]:
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+
+    def percentile(label: str) -> float:
+        value, unit = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE).groups()
+        return float(value) * UNITS[unit]
+
+    if "Non-2xx or 3xx responses" in output:
+        raise SystemExit(f"wrk saw error responses:\n{output}")
+    return rps, percentile("50"), percentile("99")
+
+
+def run_wrk(args: argparse.Namespace, scenario: Scenario, workdir: Path) -> tuple[float, float, float]:
+    paths_file = workdir / "paths.txt"
+    paths_file.write_text("\n".join(scenario.paths) + "\n")
+    command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--latency"]
+    for name, value in scenario.headers.items():
+        command += ["-H", f"{name}: {value}"]
+    command += ["-s", str(WRK_SCRIPT), f"http://127.0.0.1:{args.port}"]
+    output = subprocess.run(command, env=os.environ | {"WRK_PATHS": str(paths_file)}, capture_output=True, text=True)
+    if output.returncode:
+        raise SystemExit(output.stderr)
+    return parse_wrk(output.stdout)
+
+
+def report(results: list[Result]) -> list[str]:
+    ceiling = results[0].rps
+    lines = [
+        f"{'endpoint':42} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'SQL/req':>8} {'× ceiling':>10}",
+        "-" * 90,
+    ]
+    for result in results:
+        sql = "-" if result.sql is None else str(result.sql)
+        lines.append(
+            f"{result.scenario.name:42} {result.rps:9.0f} {result.p50_ms:8.2f} {result.p99_ms:8.2f} {sql:>8} "
+            f"{result.rps / ceiling:10.2f}"
+        )
+    by_name = {result.scenario.name: result for result in results}
+
+    def target(label: str, ok: bool, detail: str) -> str:
+        return f"{'MET   ' if ok else 'MISSED'} {label}: {detail}"
+
+    warm = by_name["lookup, inheriting county, warm"]
+    cold = by_name["lookup, inheriting county, cold"]
+    not_modified = by_name["lookup, conditional GET → 304"]
+    search = by_name["region search by pinyin, warm"]
+    search_cold = by_name["region search by pinyin, cold"]
+    lines += [
+        "",
+        target("warm lookup ≥ 0.8× ceiling", warm.rps >= 0.8 * ceiling, f"{warm.rps / ceiling:.2f}×"),
+        target("304 ≥ 0.9× ceiling", not_modified.rps >= 0.9 * ceiling, f"{not_modified.rps / ceiling:.2f}×"),
+        target(
+            "cold lookup ≥ 0.2× ceiling with ≤ 6 SQL",
+            cold.rps >= 0.2 * ceiling and (cold.sql or 0) <= 6,
+            f"{cold.rps / ceiling:.2f}×, {cold.sql} SQL",
+        ),
+        target("region search p99 < 50 ms (popular searches)", search.p99_ms < 50, f"p99 {search.p99_ms:.1f} ms"),
+        target(
+            "region search p99 < 50 ms (every search new)", search_cold.p99_ms < 50, f"p99 {search_cold.p99_ms:.1f} ms"
+        ),
+    ]
+    return lines
+
+
+def main() -> None:
+    args = parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed: apt-get install -y wrk")
+    with tempfile.TemporaryDirectory(prefix="yibao-bench-") as tmp:
+        workdir = Path(tmp)
+        body_path = workdir / "ceiling.json"
+        body_path.write_bytes(b"{}")
+        env = environment(args, body_path)
+        prepare(args, env)
+        from django.core.cache import cache
+        from django.test import Client
+
+        cache.clear()
+        all_scenarios, lookup = scenarios(args.smoke)
+        warm_answer = Client().get(lookup)
+        # The ceiling returns a body exactly as large as the lookup's.
+        body_path.write_bytes(warm_answer.content)
+        sql = {s.name: sql_per_request(s.sql_path, s.sql_cold) for s in all_scenarios if s.sql_path}
+        server = start_server(args, env)
+        try:
+            etag = urllib.request.urlopen(f"http://127.0.0.1:{args.port}{lookup}").headers["ETag"]
+            results = []
+            for scenario in all_scenarios:
+                scenario.headers = {k: v.replace("{etag}", etag) for k, v in scenario.headers.items()}
+                rps, p50, p99 = run_wrk(args, scenario, workdir)
+                results.append(Result(scenario, rps, p50, p99, sql.get(scenario.name)))
+        finally:
+            stop_server(server)
+    print(
+        f"\n{os.cpu_count()} CPUs, gunicorn {args.workers} workers × 4 threads, wrk {args.threads} threads × "
+        f"{args.connections} connections, {args.duration} s per endpoint, lookup body {len(warm_answer.content)} bytes"
+    )
+    print("\n".join(report(results)))
+
+
+if __name__ == "__main__":
+    main()
