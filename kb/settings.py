@@ -140,7 +140,7 @@ STORAGES = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["kb.api.renderers.FastJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     # The public API is anonymous and read-only; staff authentication arrives with the write API.
     "DEFAULT_AUTHENTICATION_CLASSES": [],

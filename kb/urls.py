@@ -26,6 +26,13 @@ if os.environ.get("BENCH_CEILING_BODY"):
     urlpatterns.append(path("bench/ceiling/", ceiling))
 
 
+def handler400(request, exception):
+    # Refused before any view runs (a Host not served here, too many parameters): still JSON under /api/.
+    if request.path.startswith("/api/"):
+        return json_problem_response(request, 400, _("The request could not be understood."), "bad_request")
+    return defaults.bad_request(request, exception)
+
+
 def handler404(request, exception):
     # Unknown addresses under /api/ answer in the API's error shape, not with an HTML page.
     if request.path.startswith("/api/"):

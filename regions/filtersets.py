@@ -3,7 +3,7 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
-from kb.api.filters import RegionFilter, within
+from kb.api.filters import RegionFilter, UpdatedSinceFilter, within
 
 from .choices import Level
 from .models import NATIONAL_CODE, Region
@@ -20,7 +20,7 @@ class RegionFilterSet(django_filters.FilterSet):
         max_length=50,
         label="Chinese name (张家口), full pinyin (zhangjiakou), pinyin initials (zjk) or code prefix (1307).",
     )
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = UpdatedSinceFilter(field_name="updated_at", lookup_expr="gte")
     ordering = django_filters.OrderingFilter(fields=["code", "pinyin", "level", "updated_at"])
 
     class Meta:

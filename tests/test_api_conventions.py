@@ -139,3 +139,23 @@ def test_docs_are_served_without_any_outside_asset(client):
     assert response.status_code == 200
     html = response.content.decode()
     assert "swagger-ui" in html and "cdn." not in html and "unpkg" not in html
+
+
+@pytest.mark.parametrize("value", ["0001-01-01", "0001-01-01T07:59:59+08:00", "9999-12-31T23:59:59-01:00"])
+def test_dates_at_the_ends_of_the_calendar_are_400_not_500(client, value):
+    assert_problem(client.get("/api/v1/regions/", {"updated_since": value}), 400, "invalid_parameter", "updated_since")
+
+
+@pytest.mark.parametrize(
+    ("headers", "params", "status"), [({"HTTP_ACCEPT": "text/html"}, {}, 406), ({}, {"format": "xml"}, 404)]
+)
+def test_schema_errors_are_json_too(client, headers, params, status):
+    response = client.get("/api/schema/", params, **headers)
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/problem+json" and response.json()["status"] == status
+
+
+@override_settings(DEBUG=False)
+def test_a_foreign_host_and_too_many_parameters_are_json_400s(client):
+    assert_problem(client.get("/api/v1/regions/", HTTP_HOST="evil.example"), 400, "bad_request")
+    assert_problem(client.get("/api/v1/regions/?" + "&".join(["a="] * 1100)), 400, "bad_request")

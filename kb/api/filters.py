@@ -43,8 +43,22 @@ def within(region: Region, field: str = "region") -> Q:
     return query
 
 
+class BoundedIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 date-time within years 1900–2999: near year 1 or 9999 a time zone shift overflows."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value is not None and not 1900 <= value.year <= 2999:
+            raise forms.ValidationError(_("Give a date-time between the years 1900 and 2999."), code="out_of_range")
+        return value
+
+
+class UpdatedSinceFilter(django_filters.IsoDateTimeFilter):
+    field_class = BoundedIsoDateTimeField
+
+
 class ContentFilterSet(django_filters.FilterSet):
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = UpdatedSinceFilter(
         field_name="updated_at",
         lookup_expr="gte",
         label="Only what changed at or after this ISO 8601 date-time, for incremental sync.",

@@ -9,6 +9,8 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from .renderers import FastJSONRenderer
+
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
@@ -102,6 +104,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         extra["successor"] = exc.successor
     response.data = problem(status, detail=detail, instance=request.path, code=code, **extra)
     response.content_type = PROBLEM_CONTENT_TYPE
+    # Errors are JSON whatever the view renders otherwise (the schema view speaks YAML).
+    request.accepted_renderer = FastJSONRenderer()
+    request.accepted_media_type = PROBLEM_CONTENT_TYPE
     return response
 
 
