@@ -1,7 +1,7 @@
 """Filters for regions: level, parent, the sub-tree below a region, and search by name, pinyin or code."""
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from kb.api.filters import RegionFilter, UpdatedSinceFilter, within
 
@@ -30,7 +30,7 @@ class RegionFilterSet(django_filters.FilterSet):
     def filter_region_within(self, queryset: QuerySet, name: str, value: Region | None) -> QuerySet:
         if not value or value.code == NATIONAL_CODE:
             return queryset
-        return queryset.filter(Q(pk=value.pk) | within(value, field="parent"))
+        return queryset.filter(within(value, field="pk"))
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.search(value)
