@@ -4,7 +4,7 @@ prefecture, on top of the curated content. Rows are marked by a `bench-` slug, s
 import random
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from passwords.models import CardType, DefaultPasswordRule, PasswordPolicy, PolicyCitation, RuleCitation
 from procedures.models import Channel, ChannelCitation, Procedure, ProcedureCitation, Step
@@ -97,5 +97,10 @@ def build_dataset(*, limit: int | None = None, seed: int = 2026) -> DatasetSize:
         citation_model.objects.bulk_create([c for c in citations if type(c) is citation_model], batch_size=2000)
     # bulk_create sends no signals: tell every cache that content changed.
     bump_revision()
+    if connection.vendor == "postgresql":
+        # Fresh statistics, as autovacuum would gather them on a live database; without them the planner
+        # takes the just-filled tables for nearly empty ones.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     rows = len(rules) + len(policies) + len(channels) + len(procedures) + len(steps) + len(citations) + len(procedures)
     return DatasetSize(regions=len(regions), rows=rows)

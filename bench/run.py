@@ -260,6 +260,13 @@ def run_wrk(args: argparse.Namespace, scenario: Scenario, workdir: Path) -> tupl
     return parse_wrk(output.stdout)
 
 
+def warm_up(args: argparse.Namespace, all_scenarios: list[Scenario], workdir: Path) -> None:
+    """Loads the workers for a few seconds first, so that the first measured run does not pay their start-up."""
+    brief = argparse.Namespace(**vars(args) | {"duration": min(args.duration, 3)})
+    for scenario in all_scenarios[:2]:
+        run_wrk(brief, scenario, workdir)
+
+
 def report(results: list[Result], publish_ms: float, publish_sql: int) -> list[str]:
     ceiling = results[0].rps
     lines = [
@@ -324,14 +331,25 @@ def main() -> None:
         # The ceiling returns a body exactly as large as the lookup's.
         body_path.write_bytes(warm_answer.content)
         sql = {s.name: sql_per_request(s) for s in all_scenarios if s.sql_path}
+        client = Client()
+        for path in next(s for s in all_scenarios if s.name == "region search by pinyin, warm").paths:
+            client.get(path)  # popular searches have been asked before
         server = start_server(args, env)
         try:
             etag = urllib.request.urlopen(f"http://127.0.0.1:{args.port}{lookup}").headers["ETag"]
+            warm_up(args, all_scenarios, workdir)
             results = []
             for scenario in all_scenarios:
                 scenario.headers = {k: v.replace("{etag}", etag) for k, v in scenario.headers.items()}
                 rps, p50, p99 = run_wrk(args, scenario, workdir)
                 results.append(Result(scenario, rps, p50, p99, sql.get(scenario.name)))
+            # The ceiling again at the end: on a shared two-core machine throughput drifts during a run, and the
+            # mean of both ends is the fairer yardstick.
+            rps, p50, p99 = run_wrk(args, all_scenarios[0], workdir)
+            first = results[0]
+            results[0] = Result(
+                first.scenario, (first.rps + rps) / 2, (first.p50_ms + p50) / 2, max(first.p99_ms, p99), None
+            )
         finally:
             stop_server(server)
     print(
