@@ -8,7 +8,7 @@ PORT ?= 8000
 # The development server runs with DEBUG on unless told otherwise; production sets its own environment.
 run setup: export DJANGO_DEBUG ?= 1
 
-.PHONY: run setup install test lint format lock check
+.PHONY: run setup install test lint format lock bench
 
 run: setup
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
@@ -36,6 +36,10 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The benchmark: PostgreSQL and Redis at their usual local addresses, wrk from Debian (apt-get install wrk).
+bench: install
+	$(BIN)/python -m bench.run
 
 # Re-pins every dependency (and its own dependencies) from pyproject.toml into requirements.lock.
 lock:

@@ -1,0 +1,85 @@
+"""The benchmark's pieces run end to end on a small size (nothing here is timed)."""
+
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.dataset import PREFIX, build_dataset
+from bench.run import Result, Scenario, parse_wrk, report
+from procedures.models import Procedure, Step
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.django_db
+def test_the_dataset_builder_fills_provinces_and_prefectures(client):
+    size = build_dataset(limit=3)
+    assert size.regions == 3 and size.rows > 3 * 40
+    procedures = Procedure.objects.filter(slug__startswith=PREFIX)
+    assert procedures.count() == 15
+    assert all(5 <= Step.objects.filter(procedure=p).count() <= 10 for p in procedures)
+    assert build_dataset(limit=3).rows == size.rows  # building again replaces, never duplicates
+    assert Procedure.objects.filter(slug__startswith=PREFIX).count() == 15
+    answer = client.get("/api/v1/lookup/", {"region": "110101"}).json()
+    assert any(p["slug"].startswith(PREFIX) for p in answer["procedures"])
+
+
+WRK_OUTPUT = """Running 1s test @ http://127.0.0.1:8871
+  Latency Distribution
+     50%    2.06ms
+     75%    3.10ms
+     90%    5.00ms
+     99%   45.41ms
+  1440 requests in 1.00s, 10.00MB read
+Requests/sec:   1440.25
+Transfer/sec:     10.00MB
+"""
+
+
+def test_wrk_output_is_read():
+    assert parse_wrk(WRK_OUTPUT) == (1440.25, 2.06, 45.41)
+    assert parse_wrk(WRK_OUTPUT.replace("45.41ms", "1.20s"))[2] == 1200.0
+
+
+def test_the_report_compares_with_the_ceiling_and_names_each_target():
+    names = [
+        "ceiling (bare Django view)",
+        "lookup, inheriting county, warm",
+        "lookup, inheriting county, cold",
+        "lookup, conditional GET → 304",
+        "region search by pinyin, warm",
+        "region search by pinyin, cold",
+    ]
+    results = [
+        Result(Scenario(name, [], {}, ""), rps, 1.0, 10.0, 0)
+        for name, rps in zip(names, [1000, 900, 250, 950, 800, 100], strict=True)
+    ]
+    lines = report(results, publish_ms=150.0, publish_sql=18)
+    assert any(line.startswith("lookup, inheriting county, warm") and line.rstrip().endswith("0.90") for line in lines)
+    assert "MET    warm lookup ≥ 0.8× ceiling: 0.90×" in lines
+    assert any(line.startswith("MISSED") or line.startswith("MET") for line in lines)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk (Debian package) drives the load; .ci/run installs it")
+def test_the_whole_benchmark_runs_on_a_small_size(tmp_path):
+    database = tmp_path / "bench.sqlite3"
+    command = [
+        sys.executable, "-m", "bench.run", "--smoke", "--regions", "3", "--port", str(free_port()),
+        "--database-url", f"sqlite:///{database}", "--redis-url", "",
+    ]  # fmt: skip
+    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    output = finished.stdout
+    for name in ("ceiling (bare Django view)", "lookup, inheriting county, cold", "region detail, warm"):
+        assert name in output
+    assert "warm lookup ≥ 0.8× ceiling" in output and "lookup right after a publish" in output
