@@ -5,11 +5,16 @@ import os
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import defaults
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from kb.api.problems import json_problem_response
+
+admin.site.site_header = gettext_lazy("Yibao KB curation")
+admin.site.site_title = gettext_lazy("Yibao KB")
+admin.site.index_title = gettext_lazy("Content")
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/api/v1/", permanent=False)),

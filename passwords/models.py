@@ -73,7 +73,9 @@ class RegionScoped(ContentModel):
         verbose_name=_("card type"),
         help_text=_("Leave empty when it holds for every card type."),
     )
-    password = models.CharField(_("password"), max_length=24, choices=Password.choices)
+    password = models.CharField(
+        _("which password"), max_length=24, choices=Password.choices, help_text=_("Which of the card's passwords.")
+    )
     standing = models.CharField(_("standing"), max_length=20, choices=Standing.choices)
     note = models.TextField(_("note"), blank=True)
 
@@ -84,7 +86,7 @@ class RegionScoped(ContentModel):
 class DefaultPasswordRule(RegionScoped):
     """What the initial password is, for whom, and during which period."""
 
-    kind = models.CharField(_("kind"), max_length=32, choices=RuleKind.choices)
+    kind = models.CharField(_("rule kind"), max_length=32, choices=RuleKind.choices)
     value = models.CharField(
         _("value"),
         max_length=12,
@@ -104,7 +106,7 @@ class DefaultPasswordRule(RegionScoped):
         choices=Enrolment.choices,
         default=Enrolment.ANY,
     )
-    valid_from = models.DateField(_("valid from"), null=True, blank=True, help_text=_("Empty: since ever."))
+    valid_from = models.DateField(_("valid from"), null=True, blank=True, help_text=_("Empty: from the start."))
     valid_until = models.DateField(
         _("valid until"),
         null=True,

@@ -2,7 +2,8 @@
 
 from adminsortable2.admin import CustomInlineFormSet, SortableAdminBase, SortableTabularInline
 from django.contrib import admin
-from django.db import transaction
+from django.db import models, transaction
+from django.forms import Textarea
 
 from sources.admin import ContentAdmin, sources_inline
 
@@ -50,6 +51,8 @@ class StepFormSet(CustomInlineFormSet):
 
 class StepInline(SortableTabularInline):
     model = Step
+    # One step is a sentence or two: a low box keeps a whole procedure on one screen.
+    formfield_overrides = {models.TextField: {"widget": Textarea(attrs={"rows": 2, "cols": 80})}}
     formset = StepFormSet
     ordering = ("position",)
     fields = ("instruction", "ui_path", "position")

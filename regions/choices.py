@@ -6,6 +6,6 @@ from django.utils.translation import gettext_lazy as _
 
 class Level(models.TextChoices):
     COUNTRY = "country", _("Country")
-    PROVINCE = "province", _("Province")
-    PREFECTURE = "prefecture", _("Prefecture")
-    COUNTY = "county", _("County")
+    PROVINCE = "province", _("Province-level")
+    PREFECTURE = "prefecture", _("Prefecture-level")
+    COUNTY = "county", _("County-level")

@@ -103,7 +103,7 @@ def test_labels_and_errors_are_chinese_by_default_and_english_on_request(client)
     chinese = client.get("/api/v1/regions/420100/").json()
     english = client.get("/api/v1/regions/420100/", HTTP_ACCEPT_LANGUAGE="en").json()
     assert (chinese["level"], chinese["level_label"]) == ("prefecture", "地级")
-    assert (english["level"], english["level_label"]) == ("prefecture", "Prefecture")
+    assert (english["level"], english["level_label"]) == ("prefecture", "Prefecture-level")
     error_zh = client.get("/api/v1/lookup/", {"region": "42"}).json()
     error_en = client.get("/api/v1/lookup/", {"region": "42"}, HTTP_ACCEPT_LANGUAGE="en").json()
     assert "六位数字" in error_zh["detail"] and error_zh["title"] == "请求有误"
