@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "regions",
     "sources",
+    "embed",
     "passwords",
     "procedures",
 ]
@@ -62,10 +63,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # After the language is chosen (answers are cached per language) and the user is known (the throttle asks).
-    "kb.api.caching.CachedApiMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost: after the language is chosen (answers are cached per language) and the user is known (the
+    # throttle asks), and inside the middleware that add security headers, so cached answers get them too.
+    "kb.api.caching.CachedApiMiddleware",
 ]
 
 ROOT_URLCONF = "kb.urls"

@@ -1,4 +1,5 @@
-"""Throttling, conditional GETs and whole-response caching for the public API, keyed by the content revision.
+"""Throttling, conditional GETs and whole-response caching for the public API and the embeddable widget, keyed by
+the content revision.
 
 Every answer of the public API is a function of the request (path, query, language, Accept) and of the published
 content, whose state the content revision names. So:
@@ -25,9 +26,9 @@ from sources.revisions import RevisionMemo, current_revision
 from .problems import json_problem_response
 from .throttling import AnonymousRateThrottle
 
-API_PREFIX = "/api/"
-CACHED_PREFIXES = ("/api/v1/", "/api/schema/")
-STORED_HEADERS = ("Content-Type", "Content-Language", "Content-Disposition")
+THROTTLED_PREFIXES = ("/api/", "/embed/", "/oembed")
+CACHED_PREFIXES = ("/api/v1/", "/api/schema/", "/embed/v1/", "/oembed")
+STORED_HEADERS = ("Content-Type", "Content-Language", "Content-Disposition", "Content-Security-Policy", "Cache-Control")
 VARY = ("Accept", "Accept-Language")
 # Rendered answers a worker keeps in its own memory (a lookup is some 80 kB): the hot ones skip Redis.
 LOCAL_ANSWERS = RevisionMemo(size=256)
@@ -53,7 +54,7 @@ class CachedApiMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path.startswith(API_PREFIX):
+        if not request.path.startswith(THROTTLED_PREFIXES):
             return self.get_response(request)
         throttled = self.throttle(request)
         if throttled is not None:
@@ -82,17 +83,19 @@ class CachedApiMiddleware:
             if stored is not None:
                 LOCAL_ANSWERS.set(key, stored, revision.token)
         if stored is not None:
-            body, headers = stored
+            body, headers, frameable = stored
             response = HttpResponse(body)
             for name, value in headers.items():
                 response[name] = value
+            # The widget pages may be framed by any portal; the flag travels with the cached page.
+            response.xframe_options_exempt = frameable
         else:
             response = self.get_response(request)
             if response.status_code != 200:
                 return response
             if not response.streaming:
                 headers = {name: response[name] for name in STORED_HEADERS if response.has_header(name)}
-                stored = (response.content, headers)
+                stored = (response.content, headers, getattr(response, "xframe_options_exempt", False))
                 cache.set(f"kb:response:{key}", stored, settings.API_RESPONSE_CACHE_SECONDS)
                 LOCAL_ANSWERS.set(key, stored, revision.token)
         self.validators(response, etag, last_modified)

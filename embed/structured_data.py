@@ -1,0 +1,52 @@
+"""schema.org JSON-LD for a widget page: a HowTo per procedure and a GovernmentService with its channels."""
+
+from typing import Any
+
+
+def how_to(procedure: dict[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "HowTo",
+        "name": procedure["title"],
+        "step": [
+            {"@type": "HowToStep", "position": step["position"], "text": step["instruction"]}
+            | ({"name": step["ui_path"]} if step["ui_path"] else {})
+            for step in procedure["steps"]
+        ],
+    }
+    if procedure["summary"]:
+        data["description"] = procedure["summary"]
+    if procedure["requirements"]:
+        data["supply"] = [{"@type": "HowToSupply", "name": item} for item in procedure["requirements"]]
+    if procedure["duration"]:
+        data["totalTime"] = procedure["duration"]
+    return data
+
+
+def service_channel(channel: dict[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = {"@type": "ServiceChannel", "name": channel["name"]}
+    if channel.get("phone"):
+        data["servicePhone"] = {"@type": "ContactPoint", "telephone": channel["phone"]}
+    if channel.get("url"):
+        data["serviceUrl"] = channel["url"]
+    return data
+
+
+def government_service(*, region: dict[str, Any], channels: list[dict], name: str) -> dict[str, Any]:
+    return {
+        "@context": "https://schema.org",
+        "@type": "GovernmentService",
+        "name": name,
+        "areaServed": {"@type": "AdministrativeArea", "name": region["full_name"], "identifier": region["code"]},
+        "availableChannel": [service_channel(channel) for channel in channels],
+    }
+
+
+def structured_data(answer: dict[str, Any], *, service_name: str) -> list[dict[str, Any]]:
+    channels: dict[str, dict] = {c["slug"]: c for c in answer["channels"]}
+    for procedure in answer["procedures"]:
+        channels.setdefault(procedure["channel"]["slug"], procedure["channel"])
+    return [
+        government_service(region=answer["region"], channels=list(channels.values()), name=service_name),
+        *(how_to(procedure) for procedure in answer["procedures"]),
+    ]
