@@ -25,6 +25,8 @@ if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
 
 # Production runs on HTTPS only; a DEBUG run is plain http on localhost.
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+# Probes come over plain http from inside the network; a redirect would fail them.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)

@@ -1,8 +1,10 @@
 """Top-level URL configuration: the admin, the API under /api/v1/, its schema and docs."""
 
 import os
+import sys
 
 from django.contrib import admin
+from django.db import InterfaceError, OperationalError
 from django.urls import include, path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -10,6 +12,7 @@ from django.views import defaults
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from kb import health
 from kb.api.problems import json_problem_response
 
 admin.site.site_header = gettext_lazy("Yibao KB curation")
@@ -19,6 +22,8 @@ admin.site.index_title = gettext_lazy("Content")
 urlpatterns = [
     path("", RedirectView.as_view(url="/api/v1/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("api/v1/", include(("kb.api_router", "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
@@ -47,7 +52,14 @@ def handler404(request, exception):
 
 
 def handler500(request):
-    if request.path.startswith("/api/"):
+    # Called while the exception is being handled: a database that went away is a 503 the client may retry.
+    if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
+        response = json_problem_response(
+            request, 503, _("The database is unavailable; try again shortly."), "service_unavailable"
+        )
+        response["Retry-After"] = "5"
+        return response
+    if request.path.startswith(("/api/", "/embed/", "/oembed")):
         return json_problem_response(
             request, 500, _("The server failed to answer; the error is logged."), "server_error"
         )

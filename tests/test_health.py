@@ -1,0 +1,43 @@
+"""Probes, and what clients get while the database is away."""
+
+import pytest
+from django.db import OperationalError
+from django.test import override_settings
+
+from tests.http import assert_problem
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_says_the_process_is_up(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+
+
+def test_readyz_checks_database_and_cache(client):
+    assert client.get("/readyz").json() == {"status": "ok", "checks": {"database": "ok", "cache": "ok"}}
+
+
+def test_readyz_is_503_when_the_cache_is_unreachable(client, monkeypatch):
+    from django.core.cache.backends.redis import RedisCache
+
+    # A real Redis client pointed at a port where nothing listens.
+    monkeypatch.setattr("kb.health.cache", RedisCache("redis://127.0.0.1:1/0", {}))
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "checks": {"database": "ok", "cache": "unreachable"}}
+
+
+@override_settings(DEBUG=False)
+def test_a_database_error_is_a_json_503_not_a_500_page(client, monkeypatch):
+    from procedures.api import lookup
+
+    def database_gone(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(lookup, "lookup_answer", database_gone)
+    client.raise_request_exception = False
+    response = client.get("/api/v1/lookup/", {"region": "420102"})
+    assert_problem(response, 503, "service_unavailable")
+    assert response["Retry-After"]
