@@ -3,13 +3,13 @@
 from http import HTTPStatus
 from typing import Any
 
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .renderers import FastJSONRenderer
+from .renderers import FastJSONRenderer, dumps
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -110,11 +110,10 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     return response
 
 
-def json_problem_response(request, status: int, detail: str, code: str) -> JsonResponse:
+def json_problem_response(request, status: int, detail: str, code: str) -> HttpResponse:
     """For errors raised outside DRF views (unknown URLs, server errors) on API paths."""
-    return JsonResponse(
-        problem(status, detail=detail, instance=request.path, code=code),
+    return HttpResponse(
+        dumps(problem(status, detail=detail, instance=request.path, code=code)),
         status=status,
         content_type=PROBLEM_CONTENT_TYPE,
-        json_dumps_params={"ensure_ascii": False},
     )

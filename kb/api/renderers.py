@@ -14,8 +14,18 @@ def _default(value: object) -> str:
     raise TypeError(f"cannot encode {type(value).__name__} as JSON")
 
 
+def html_safe(encoded: bytes) -> bytes:
+    """Escapes <, > and & as JSON unicode escapes: text a client sent and an error echoes back can never be read as
+    markup, even by a browser that sniffs the content type."""
+    return encoded.replace(b"<", b"\\u003c").replace(b">", b"\\u003e").replace(b"&", b"\\u0026")
+
+
+def dumps(data) -> bytes:
+    return html_safe(orjson.dumps(data, default=_default))
+
+
 class FastJSONRenderer(JSONRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
         if data is None:
             return b""
-        return orjson.dumps(data, default=_default)
+        return dumps(data)
