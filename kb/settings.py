@@ -113,10 +113,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "TIMEOUT": 3600}}
-# How long a process trusts its cached content revision. With a shared cache (Redis), a change drops the shared
-# copy when it commits, so it can be trusted until then. A local-memory cache is per process: a change made in
+# How long a process trusts its cached content revision. With a shared cache (Redis), a change replaces the shared
+# copy when it commits; the minute is a safety net. A local-memory cache is per process: a change made in
 # another worker is only seen when the copy expires, so keep it short there.
-CONTENT_REVISION_CACHE_SECONDS = env.int("CONTENT_REVISION_CACHE_SECONDS", default=24 * 3600 if REDIS_URL else 1)
+CONTENT_REVISION_CACHE_SECONDS = env.int("CONTENT_REVISION_CACHE_SECONDS", default=60 if REDIS_URL else 1)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -158,6 +158,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "kb.api.problems.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "kb.api.schema.AutoSchema",
     "DEFAULT_VERSIONING_CLASS": None,
+    # How many proxies stand in front and append to X-Forwarded-For: 0 means the client is REMOTE_ADDR, so that
+    # a client cannot pick its own identity (and throttle bucket) by sending the header.
+    "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
 }
 # How long a rendered API answer is kept; its key names the content revision, so a change never serves it again.
 API_RESPONSE_CACHE_SECONDS = env.int("API_RESPONSE_CACHE_SECONDS", default=24 * 3600)

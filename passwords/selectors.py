@@ -40,22 +40,27 @@ def valid_on(rows: Iterable[Row], day: datetime.date) -> list[Row]:
     ]
 
 
-def nearest_first(rows: Iterable[Row], chain: list[str]) -> list[Row]:
-    """Keeps the rows that apply under rules 2 and 3 above; `chain` lists region codes, nearest first."""
+def nearest_first(rows: Iterable[Row], chain: list[str], *, card_type: str | None = None) -> list[Row]:
+    """Keeps the rows that apply under rules 2 to 4 above; `chain` lists region codes, nearest first.
+
+    With a card type asked for, every remaining row holds for that card, so the nearest region wins per password,
+    whether its rule names the card or every card."""
     rows = list(rows)
     depth = {code: index for index, code in enumerate(chain)}
 
     def depth_of(row: Row) -> int:
         return depth[row["resolved_from"]["code"]]
 
+    def group(row: Row) -> tuple[str | None, str]:
+        return (None, row["password"]) if card_type is not None else (row["card_type"], row["password"])
+
     nearest: dict[tuple[str | None, str], int] = {}
     for row in rows:
-        key = (row["card_type"], row["password"])
-        nearest[key] = min(nearest.get(key, len(chain)), depth_of(row))
+        nearest[group(row)] = min(nearest.get(group(row), len(chain)), depth_of(row))
 
     def applies(row: Row) -> bool:
         own = depth_of(row)
-        if own != nearest[(row["card_type"], row["password"])]:
+        if own != nearest[group(row)]:
             return False
         all_cards = nearest.get((None, row["password"]))
         return row["card_type"] is None or all_cards is None or all_cards >= own

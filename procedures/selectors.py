@@ -110,7 +110,10 @@ def build_fragments(codes: list[str]) -> dict[str, dict[str, list]]:
     for row in LookupPolicySerializer(policies.prefetch_related(published_sources()), many=True).data:
         fragments[row["resolved_from"]["code"]]["policies"].append(row)
 
-    procedures = Procedure.objects.filter(**scoped).select_related("region", "channel")
+    # A procedure whose channel is not published cannot be followed: it is left out with its channel.
+    procedures = Procedure.objects.filter(**scoped, channel__status=Status.PUBLISHED).select_related(
+        "region", "channel"
+    )
     procedures = procedures.prefetch_related(
         Prefetch("card_types", queryset=CardType.objects.published()), "steps", published_sources()
     )
@@ -189,8 +192,10 @@ def lookup_answer(*, code: str, card_type: str | None, on: datetime.date) -> dic
         "region": chain["region"],
         "card_type": card_type,
         "on": on.isoformat(),
-        "default_passwords": nearest_first(for_card_type(valid_on(gather("rules"), on), card_type), codes),
-        "password_policy": nearest_first(for_card_type(gather("policies"), card_type), codes),
+        "default_passwords": nearest_first(
+            for_card_type(valid_on(gather("rules"), on), card_type), codes, card_type=card_type
+        ),
+        "password_policy": nearest_first(for_card_type(gather("policies"), card_type), codes, card_type=card_type),
         "procedures": procedures,
         "channels": sorted(gather("channels"), key=lambda c: (depth[c["region"]["code"]], c["kind"], c["name"])),
         "faqs": [faqs[slug] for slug in sorted(faqs)],

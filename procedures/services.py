@@ -2,6 +2,8 @@
 
 from django.db.models import F
 
+from sources.revisions import bump_revision, touch
+
 from .models import Procedure, Step
 
 PARKING_OFFSET = 10_000
@@ -12,6 +14,9 @@ def park_steps(*, procedure: Procedure, step_ids: list[int]) -> None:
     """Moves the given steps out of the way so that new positions can be written one row at a time."""
     if step_ids:
         Step.objects.filter(procedure=procedure, pk__in=step_ids).update(position=F("position") + PARKING_OFFSET)
+        # update() sends no signal: say that the procedure changed.
+        bump_revision()
+        touch(procedure)
 
 
 def renumber_steps(*, procedure: Procedure) -> None:
@@ -21,3 +26,6 @@ def renumber_steps(*, procedure: Procedure) -> None:
     park_steps(procedure=procedure, step_ids=list(misplaced))
     for pk, number in misplaced.items():
         Step.objects.filter(pk=pk).update(position=number)
+    if misplaced:
+        bump_revision()
+        touch(procedure)

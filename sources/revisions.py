@@ -39,12 +39,17 @@ def current_revision() -> Revision:
         if row is None:
             row, _ = ContentRevision.objects.get_or_create(pk=SINGLETON_ID, defaults={"changed_at": timezone.now()})
         revision = Revision(row.number, row.changed_at)
-        cache.set(CACHE_KEY, revision, settings.CONTENT_REVISION_CACHE_SECONDS)
+        # add, not set: a change that committed meanwhile has stored its newer revision, which must win.
+        cache.add(CACHE_KEY, revision, settings.CONTENT_REVISION_CACHE_SECONDS)
     return revision
 
 
 def forget_revision() -> None:
+    """After a commit: store the committed revision, so that no reader can put back one it read before."""
     cache.delete(CACHE_KEY)
+    row = ContentRevision.objects.filter(pk=SINGLETON_ID).first()
+    if row is not None:
+        cache.set(CACHE_KEY, Revision(row.number, row.changed_at), settings.CONTENT_REVISION_CACHE_SECONDS)
 
 
 def bump_revision() -> None:

@@ -36,6 +36,8 @@ def make_channel(**fields) -> Channel:
     fields.setdefault("region", Region.objects.national())
     fields.setdefault("kind", "counter")
     fields.setdefault("phone", "")
+    # Published, so that a published procedure through it is served.
+    fields.setdefault("status", "published")
     return baker.make(Channel, **fields)
 
 

@@ -137,3 +137,60 @@ def test_a_deleted_channel_disappears_at_once(client, committed):
     assert "027-12345" in text(client)
     committed(channel.delete)
     assert "027-12345" not in text(client)
+
+
+def test_an_answer_for_today_is_not_served_tomorrow(client, monkeypatch):
+    import datetime
+
+    from django.utils import timezone
+
+    first = client.get(LOOKUP).json()
+    assert first["on"] == timezone.localdate().isoformat()
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    monkeypatch.setattr(timezone, "localdate", lambda *args: tomorrow)
+    assert client.get(LOOKUP).json()["on"] == tomorrow.isoformat()
+
+
+def test_answers_with_links_are_kept_per_host(client):
+    local = client.get("/api/v1/regions/", {"page_size": 5}, HTTP_HOST="localhost").json()["next"]
+    loopback = client.get("/api/v1/regions/", {"page_size": 5}, HTTP_HOST="127.0.0.1").json()["next"]
+    assert local.startswith("http://localhost/") and loopback.startswith("http://127.0.0.1/")
+
+
+def test_a_reader_that_raced_a_commit_cannot_bring_back_the_old_revision(committed):
+    from django.core.cache import cache
+
+    from sources.revisions import CACHE_KEY, bump_revision, current_revision
+
+    before = current_revision()
+    cache.delete(CACHE_KEY)  # a reader misses the cache and reads `before` from the database...
+    committed(bump_revision)  # ...a change commits and stores its revision...
+    cache.add(CACHE_KEY, before)  # ...and the slow reader's copy is refused
+    assert current_revision().number == before.number + 1
+
+
+def test_a_reorder_by_the_step_services_shows_at_once(client, committed):
+    from procedures.services import park_steps, renumber_steps
+
+    path = "/api/v1/procedures/change-password-nhsa-app/"
+    before = [s["instruction"] for s in client.get(path).json()["steps"]]
+    procedure = Procedure.objects.get(slug="change-password-nhsa-app")
+
+    def move_first_to_last():
+        park_steps(procedure=procedure, step_ids=[procedure.steps.get(position=1).pk])
+        renumber_steps(procedure=procedure)
+
+    committed(move_first_to_last)
+    assert [s["instruction"] for s in client.get(path).json()["steps"]] == [*before[1:], before[0]]
+
+
+def test_a_procedure_through_an_unpublished_channel_is_not_served(client, committed):
+    channel = Channel.objects.get(slug="hotline-12333")
+
+    def unpublish():
+        channel.status = "draft"
+        channel.save()
+
+    committed(unpublish)
+    assert client.get("/api/v1/procedures/change-password-12333/").status_code == 404
+    assert "change-password-12333" not in text(client)

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import get_language
@@ -36,7 +37,20 @@ LOCAL_ANSWERS = RevisionMemo(size=256)
 
 def response_key(request: HttpRequest, revision: str) -> str:
     query = urlencode(sorted(request.GET.lists()), doseq=True)
-    raw = "\n".join([revision, request.path, query, get_language() or "", request.headers.get("Accept", "")])
+    raw = "\n".join(
+        [
+            revision,
+            # Answers name themselves with absolute links (next, previous, successor, the loader's origin).
+            request.scheme,
+            request.get_host(),
+            request.path,
+            query,
+            get_language() or "",
+            request.headers.get("Accept", ""),
+            # Without `on`, the lookup answers for today: yesterday's answer is not today's.
+            timezone.localdate().isoformat(),
+        ]
+    )
     return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
 
 
@@ -71,7 +85,9 @@ class CachedApiMiddleware:
         revision = current_revision()
         key = response_key(request, revision.token)
         etag = f'"{key}"'
-        last_modified = int(revision.changed_at.timestamp())
+        # An answer for "today" changes at midnight even when no content does.
+        today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+        last_modified = int(max(revision.changed_at, today).timestamp())
         if not_modified(request, etag, last_modified):
             response = HttpResponseNotModified()
             self.validators(response, etag, last_modified)

@@ -33,6 +33,9 @@ class CachedRepresentationMixin:
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
+        # A unique tiebreak, so that consecutive pages neither repeat nor skip rows that sort equal.
+        ordering = list(queryset.query.order_by) or list(queryset.model._meta.ordering)
+        queryset = queryset.order_by(*ordering, "pk")
         ids = self.paginate_queryset(queryset.select_related(None).prefetch_related(None).values_list("pk", flat=True))
         if ids is None:
             ids = list(queryset.values_list("pk", flat=True))
@@ -52,7 +55,8 @@ class CachedRepresentationMixin:
             rows |= rendered
         for pk, row in rows.items():
             ROWS.set(keys[pk], row, revision)
-        data = [rows[pk] for pk in ids]
+        # A row unpublished between reading the ids and the rows is left out rather than failing the page.
+        data = [rows[pk] for pk in ids if pk in rows]
         return self.get_paginated_response(data) if self.paginator is not None else Response(data)
 
 

@@ -23,8 +23,11 @@ class ChannelViewSet(PublishedContentViewSet):
 
 class ProcedureViewSet(PublishedContentViewSet):
     # region, channel, card_types, steps (ordered by Step.Meta.ordering) and sources: ProcedureSerializer
-    queryset = Procedure.objects.select_related("region", "channel").prefetch_related(
-        published_card_types(), "steps", published_sources()
+    # A procedure whose channel is not published cannot be followed: it is not served either.
+    queryset = (
+        Procedure.objects.filter(channel__status="published")
+        .select_related("region", "channel")
+        .prefetch_related(published_card_types(), "steps", published_sources())
     )
     serializer_class = ProcedureSerializer
     filterset_class = ProcedureFilterSet

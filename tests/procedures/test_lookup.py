@@ -168,3 +168,16 @@ def test_selector_directly():
     answer = lookup_answer(code="420102", card_type=None, on=datetime.date(2024, 1, 1))
     assert [r["value"] for r in answer["default_passwords"] if r["password"] == "medical_account"] == ["1234"]
     assert lookup_answer(code="999999", card_type=None, on=datetime.date(2024, 1, 1)) is None
+
+
+def test_with_a_card_type_a_nearer_card_rule_hides_a_broader_all_cards_rule(client):
+    make_rule(slug="jiangan-gen2", region=_region("420102"), card_type=_card_type("ssc-gen2"), value="999999",
+              status="published")  # fmt: skip
+    rules = medical(lookup(client, region="420102", card_type="ssc-gen2"))
+    assert [(r["value"], r["resolved_from"]["code"]) for r in rules] == [("999999", "420102")]
+
+
+def _card_type(slug):
+    from passwords.models import CardType
+
+    return CardType.objects.get(slug=slug)
