@@ -2,6 +2,7 @@
 
 from django.apps import apps
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.utils import timezone
 
 from .models import ContentModel
 from .revisions import bump_revision, touch
@@ -11,6 +12,32 @@ from .revisions import bump_revision, touch
 OWNER_FIELDS: dict[type, str] = {}
 
 
+# Content whose JSON embeds another object, by that object's model: renaming a source or a channel changes how the
+# rows that show it read, so they move in `updated_since` too.
+EMBEDDED_IN: dict[str, list[tuple[str, str]]] = {
+    "sources.source": [
+        ("passwords.CardType", "sources"),
+        ("passwords.DefaultPasswordRule", "sources"),
+        ("passwords.PasswordPolicy", "sources"),
+        ("procedures.Channel", "sources"),
+        ("procedures.Procedure", "sources"),
+        ("procedures.Faq", "sources"),
+    ],
+    "procedures.channel": [("procedures.Procedure", "channel")],
+    "passwords.cardtype": [
+        ("passwords.DefaultPasswordRule", "card_type"),
+        ("passwords.PasswordPolicy", "card_type"),
+        ("procedures.Procedure", "card_types"),
+    ],
+}
+
+
+def touch_embedding(instance) -> None:
+    now = timezone.now()
+    for label, field in EMBEDDED_IN.get(instance._meta.label_lower, []):
+        apps.get_model(label).objects.filter(**{field: instance}).update(updated_at=now)
+
+
 def content_changed(sender, instance, **kwargs) -> None:
     bump_revision()
     owner_field = OWNER_FIELDS.get(sender)
@@ -18,13 +45,18 @@ def content_changed(sender, instance, **kwargs) -> None:
         owner = getattr(instance, owner_field, None)
         if owner is not None and owner.pk is not None:
             touch(owner)
+    if kwargs.get("created") is False:
+        touch_embedding(instance)
 
 
-def links_changed(sender, instance, action: str, **kwargs) -> None:
+def links_changed(sender, instance, action: str, reverse: bool, model, pk_set, **kwargs) -> None:
     if action in {"post_add", "post_remove", "post_clear"}:
         bump_revision()
-        if isinstance(instance, ContentModel):
+        if not reverse and isinstance(instance, ContentModel):
             touch(instance)
+        elif reverse and pk_set and issubclass(model, ContentModel):
+            # Linked from the other side (source.procedures.add(...)): the rows that changed are the owners.
+            model.objects.filter(pk__in=pk_set).update(updated_at=timezone.now())
 
 
 def connect() -> None:

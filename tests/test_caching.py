@@ -194,3 +194,36 @@ def test_a_procedure_through_an_unpublished_channel_is_not_served(client, commit
     committed(unpublish)
     assert client.get("/api/v1/procedures/change-password-12333/").status_code == 404
     assert "change-password-12333" not in text(client)
+
+
+def test_renaming_a_source_moves_what_cites_it_into_updated_since(client, committed):
+    import datetime
+
+    from django.utils import timezone
+
+    since = (timezone.now() + datetime.timedelta(seconds=1)).isoformat()
+    source = Source.objects.get(slug="xinxiang-yibaoka-yuanshi-mima")
+    assert client.get("/api/v1/password-rules/", {"updated_since": since}).json()["count"] == 0
+
+    def rename():
+        import time
+
+        time.sleep(1.1)
+        source.title = "新的标题"
+        source.save()
+
+    committed(rename)
+    changed = client.get("/api/v1/password-rules/", {"updated_since": since}).json()["results"]
+    assert changed and all("新的标题" in str(rule["sources"]) for rule in changed)
+
+
+def test_linking_from_the_source_side_moves_the_owner(client, committed):
+    import datetime
+
+    from django.utils import timezone
+
+    before = DefaultPasswordRule.objects.get(slug="wuhan-fixed-1234").updated_at
+    source = Source.objects.get(slug="xinxiang-yibaoka-yuanshi-mima")
+    committed(lambda: source.password_rules.add(DefaultPasswordRule.objects.get(slug="wuhan-fixed-1234")))
+    after = DefaultPasswordRule.objects.get(slug="wuhan-fixed-1234").updated_at
+    assert after > before and after <= timezone.now() + datetime.timedelta(seconds=1)
