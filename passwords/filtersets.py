@@ -3,7 +3,7 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
-from kb.api.filters import ContentFilterSet, RegionScopedFilterSet
+from kb.api.filters import AppliesToCardTypeFilter, ContentFilterSet, RegionScopedFilterSet
 from sources.choices import Standing
 
 from .choices import Medium, Password, RuleKind
@@ -18,21 +18,6 @@ class CardTypeFilterSet(ContentFilterSet):
     class Meta:
         model = CardType
         fields = []
-
-
-class AppliesToCardTypeFilter(django_filters.ModelChoiceFilter):
-    """Rows for this card type and rows that hold for every card type (card_type empty)."""
-
-    def __init__(self, **kwargs) -> None:
-        kwargs.setdefault("queryset", CardType.objects.published())
-        kwargs.setdefault("to_field_name", "slug")
-        kwargs.setdefault("label", "Card type slug: rows for this card type and rows for every card type.")
-        super().__init__(**kwargs)
-
-    def filter(self, queryset: QuerySet, value) -> QuerySet:
-        if not value:
-            return queryset
-        return queryset.filter(Q(**{self.field_name: value}) | Q(**{f"{self.field_name}__isnull": True}))
 
 
 class RegionScopedContentFilterSet(RegionScopedFilterSet):

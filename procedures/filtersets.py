@@ -3,8 +3,13 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
-from kb.api.filters import ContentFilterSet, RegionFilter, RegionScopedFilterSet, listing_or_unlisted
-from passwords.models import CardType
+from kb.api.filters import (
+    AppliesToCardTypeFilter,
+    ContentFilterSet,
+    RegionFilter,
+    RegionScopedFilterSet,
+    listing_or_unlisted,
+)
 from sources.choices import Standing
 
 from .choices import ChannelKind, ProcedureKind
@@ -25,21 +30,6 @@ def text_search(fields: list[str]):
     return search
 
 
-class CardTypesFilter(django_filters.ModelChoiceFilter):
-    """Rows that list this card type, and rows that list none (they hold for every card type)."""
-
-    def __init__(self, **kwargs) -> None:
-        kwargs.setdefault("queryset", CardType.objects.published())
-        kwargs.setdefault("to_field_name", "slug")
-        kwargs.setdefault("label", "Card type slug: rows for this card type and rows for every card type.")
-        super().__init__(**kwargs)
-
-    def filter(self, queryset: QuerySet, value) -> QuerySet:
-        if not value:
-            return queryset
-        return queryset.filter(listing_or_unlisted(queryset, self.field_name, [value]))
-
-
 class ChannelFilterSet(RegionScopedFilterSet):
     kind = django_filters.ChoiceFilter(choices=ChannelKind.choices)
     search = django_filters.CharFilter(
@@ -57,7 +47,7 @@ class ChannelFilterSet(RegionScopedFilterSet):
 class ProcedureFilterSet(RegionScopedFilterSet):
     kind = django_filters.ChoiceFilter(choices=ProcedureKind.choices)
     channel_kind = django_filters.ChoiceFilter(field_name="channel__kind", choices=ChannelKind.choices)
-    card_type = CardTypesFilter(field_name="card_types")
+    card_type = AppliesToCardTypeFilter(field_name="card_types")
     standing = django_filters.ChoiceFilter(choices=Standing.choices)
     search = django_filters.CharFilter(
         method="filter_search", max_length=100, label="Words in the title, summary, requirements or steps."
@@ -75,7 +65,7 @@ class FaqFilterSet(ContentFilterSet):
     region = RegionFilter(
         method="filter_region", label="FAQs about this region, one of the regions above it, or every region."
     )
-    card_type = CardTypesFilter(field_name="card_types")
+    card_type = AppliesToCardTypeFilter(field_name="card_types")
     procedure = django_filters.CharFilter(field_name="procedures__slug", label="FAQs about this procedure (slug).")
     search = django_filters.CharFilter(method="filter_search", max_length=100, label="Words in the question or answer.")
     ordering = django_filters.OrderingFilter(fields=["slug", "updated_at"])

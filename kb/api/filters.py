@@ -87,3 +87,23 @@ def listing_or_unlisted(queryset: QuerySet, field: str, values) -> Q:
     listing = model.objects.filter(**{f"{field}__in": values}).values("pk")
     linked = model.objects.filter(**{f"{field}__isnull": False}).values("pk")
     return Q(pk__in=listing) | ~Q(pk__in=linked)
+
+
+class AppliesToCardTypeFilter(django_filters.ModelChoiceFilter):
+    """Rows for this card type, and rows that hold for every card type: an empty card type (a foreign key) or no
+    card type listed (a many-to-many)."""
+
+    def __init__(self, **kwargs) -> None:
+        from passwords.models import CardType
+
+        kwargs.setdefault("queryset", CardType.objects.published())
+        kwargs.setdefault("to_field_name", "slug")
+        kwargs.setdefault("label", "Card type slug: rows for this card type and rows for every card type.")
+        super().__init__(**kwargs)
+
+    def filter(self, queryset: QuerySet, value) -> QuerySet:
+        if not value:
+            return queryset
+        if queryset.model._meta.get_field(self.field_name).many_to_many:
+            return queryset.filter(listing_or_unlisted(queryset, self.field_name, [value]))
+        return queryset.filter(Q(**{self.field_name: value}) | Q(**{f"{self.field_name}__isnull": True}))
