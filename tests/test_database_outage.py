@@ -5,9 +5,7 @@ import glob
 import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -17,19 +15,14 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.servers import free_port, populate, production_env, start_gunicorn, stop
+
 PG_BIN = next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)), "")
 
 pytestmark = pytest.mark.skipif(
     not (PG_BIN and os.geteuid() == 0 and shutil.which("runuser")),
     reason="needs PostgreSQL's server binaries and root (to run them as the postgres user)",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def as_postgres(*command: str) -> None:
@@ -70,44 +63,21 @@ def test_the_api_rides_out_a_database_outage():
     server = None
     try:
         cluster.start()
-        database_url = f"postgres://postgres@127.0.0.1:{cluster.port}/postgres"
-        env = os.environ | {
-            "DJANGO_SETTINGS_MODULE": "kb.settings",
-            "DATABASE_URL": database_url,
-            "REDIS_URL": "",
-            "DJANGO_DEBUG": "0",
-            "DJANGO_SECRET_KEY": "outage-test-only-" + "x" * 40,
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "DJANGO_SECURE_SSL_REDIRECT": "0",
-            "API_ANON_THROTTLE_RATE": "",
-        }
-        for command in (["migrate", "--no-input"], ["import_regions"], ["load_content"]):
-            subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True)
+        env = production_env(f"postgres://postgres@127.0.0.1:{cluster.port}/postgres", allowed_hosts="127.0.0.1")
+        populate(env)
         port = free_port()
-        server = subprocess.Popen(
-            [
-                sys.executable, "-m", "gunicorn", "kb.wsgi:application", "--bind", f"127.0.0.1:{port}",
-                "--workers", "2", "--worker-class", "gthread", "--threads", "4",
-            ],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
+        server = start_gunicorn(env, port, workers=2, ready_path="/readyz")
         base = f"http://127.0.0.1:{port}"
-        for _ in range(150):
-            try:
-                if get(f"{base}/readyz")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
         workers_before = set(
             subprocess.run(["pgrep", "-g", str(server.pid)], capture_output=True, text=True).stdout.split()
         )
 
         results: list[tuple[float, int, str, str]] = []
-        stop = threading.Event()
+        done = threading.Event()
 
         def load(worker: int) -> None:
             n = 0
-            while not stop.is_set():
+            while not done.is_set():
                 n += 1
                 # A new address each time: the answer must be computed, so the database is needed.
                 status, kind, body = get(f"{base}/api/v1/lookup/?region=420102&_={worker}-{n}")
@@ -125,7 +95,7 @@ def test_the_api_rides_out_a_database_outage():
         cluster.start()
         up_at = time.monotonic()
         time.sleep(4)
-        stop.set()
+        done.set()
         for thread in threads:
             thread.join(timeout=15)
 
@@ -145,6 +115,5 @@ def test_the_api_rides_out_a_database_outage():
         assert workers_after == workers_before, "the same processes serve again: nothing restarted"
     finally:
         if server is not None:
-            os.killpg(server.pid, 15)
-            server.wait(timeout=30)
+            stop(server)
         cluster.remove()

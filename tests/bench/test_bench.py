@@ -1,7 +1,6 @@
 """The benchmark's pieces run end to end on a small size (nothing here is timed)."""
 
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ import pytest
 from bench.dataset import PREFIX, build_dataset
 from bench.run import Result, Scenario, parse_wrk, report
 from procedures.models import Procedure, Step
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,12 +62,6 @@ def test_the_report_compares_with_the_ceiling_and_names_each_target():
     assert any(line.startswith("lookup, inheriting county, warm") and line.rstrip().endswith("0.90") for line in lines)
     assert "MET    warm lookup ≥ 0.8× ceiling: 0.90×" in lines
     assert any(line.startswith("MISSED") or line.startswith("MET") for line in lines)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk (Debian package) drives the load; .ci/run installs it")

@@ -8,17 +8,14 @@ screenshot to test-artifacts/.
 
 import functools
 import http.server
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.servers import free_port, populate, production_env, start_gunicorn, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -29,48 +26,17 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app_origin(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("widget-app")
+    env = production_env(f"sqlite:///{workdir / 'db.sqlite3'}")
+    populate(env)
     port = free_port()
-    env = os.environ | {
-        "DJANGO_SETTINGS_MODULE": "kb.settings",
-        "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
-        "REDIS_URL": "",
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": "browser-test-only-" + "x" * 40,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "API_ANON_THROTTLE_RATE": "",
-    }
-    for command in (["migrate", "--no-input"], ["import_regions"], ["load_content"]):
-        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True)
-    server = subprocess.Popen(
-        [
-            sys.executable, "-m", "gunicorn", "kb.wsgi:application", "--bind", f"127.0.0.1:{port}",
-            # Threads: a browser keeps idle connections open, which would block a lone synchronous worker.
-            "--workers", "1", "--worker-class", "gthread", "--threads", "4",
-        ],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
-    origin = f"http://127.0.0.1:{port}"
+    server = start_gunicorn(env, port, workers=1, ready_path="/embed/v1/loader.js")
     try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(f"{origin}/embed/v1/loader.js", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.2)
-        yield origin
+        yield f"http://127.0.0.1:{port}"
     finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=30)
+        stop(server)
 
 
 HOST_PAGE = """<!doctype html>

@@ -1,0 +1,64 @@
+"""The app as a real server for the tests that need one: its own database, production settings, gunicorn."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def production_env(database_url: str, *, allowed_hosts: str = "127.0.0.1,localhost") -> dict[str, str]:
+    """Production settings (DEBUG off) on the given database, less TLS and throttling, with a local-memory cache."""
+    return os.environ | {
+        "DJANGO_SETTINGS_MODULE": "kb.settings",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": "",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "test-server-only-" + "x" * 40,
+        "DJANGO_ALLOWED_HOSTS": allowed_hosts,
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "API_ANON_THROTTLE_RATE": "",
+    }
+
+
+def populate(env: dict[str, str]) -> None:
+    """Migrates, imports the regions and loads the content, as `make setup` does."""
+    for command in (["migrate", "--no-input"], ["import_regions"], ["load_content"]):
+        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True)
+
+
+def start_gunicorn(env: dict[str, str], port: int, *, workers: int, ready_path: str) -> subprocess.Popen:
+    """Starts gunicorn and waits until `ready_path` answers 200 (30 seconds at most)."""
+    server = subprocess.Popen(
+        [
+            sys.executable, "-m", "gunicorn", "kb.wsgi:application", "--bind", f"127.0.0.1:{port}",
+            # Threads: a browser keeps idle connections open, which would block a lone synchronous worker.
+            "--workers", str(workers), "--worker-class", "gthread", "--threads", "4",
+        ],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{ready_path}", timeout=1).read()
+            return server
+        except OSError:
+            time.sleep(0.2)
+    stop(server)
+    raise RuntimeError("gunicorn did not become ready within 30 seconds")
+
+
+def stop(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)
