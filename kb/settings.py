@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "simple_history",
+    "import_export",
     "regions",
     "sources",
     "embed",
@@ -67,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Records the signed-in user on every historical record, whichever code path saves.
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Innermost: after the language is chosen (answers are cached per language) and the user is known (the
     # throttle asks), and inside the middleware that add security headers, so cached answers get them too.

@@ -6,7 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from sources.choices import Standing
-from sources.models import Citation, ContentModel, citation_constraints
+from sources.models import Citation, ContentModel, citation_constraints, content_constraints
 
 from .choices import (
     AllowedCharacters,
@@ -27,7 +27,8 @@ fixed_value_validator = RegexValidator(
 class CardType(ContentModel):
     """A generation or form of card: 第二代社保卡, 城乡居民医保卡, 医保电子凭证, ..."""
 
-    name = models.CharField(_("name"), max_length=60, unique=True)
+    # Unique among originals only: a pending edit carries its original's name.
+    name = models.CharField(_("name"), max_length=60)
     short_name = models.CharField(_("short name"), max_length=30, blank=True)
     medium = models.CharField(_("medium"), max_length=12, choices=Medium.choices)
     has_financial_account = models.BooleanField(
@@ -36,7 +37,7 @@ class CardType(ContentModel):
     )
     description = models.TextField(_("description"), blank=True)
     sources = models.ManyToManyField(
-        "sources.Source", through="CardTypeCitation", related_name="card_types", verbose_name=_("sources")
+        "sources.Source", through="passwords.CardTypeCitation", related_name="card_types", verbose_name=_("sources")
     )
 
     class Meta:
@@ -44,6 +45,13 @@ class CardType(ContentModel):
         verbose_name = _("card type")
         verbose_name_plural = _("card types")
         constraints = [
+            *content_constraints("cardtype"),
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=models.Q(draft_of__isnull=True),
+                name="cardtype_name_unique",
+                violation_error_message=_("Another card type already has this name."),
+            ),
             models.CheckConstraint(
                 condition=models.Q(medium__in=Medium.values),
                 name="cardtype_medium_valid",
@@ -115,7 +123,7 @@ class DefaultPasswordRule(RegionScoped):
     )
     must_change_before_use = models.BooleanField(_("must be changed before first use"), default=False)
     sources = models.ManyToManyField(
-        "sources.Source", through="RuleCitation", related_name="password_rules", verbose_name=_("sources")
+        "sources.Source", through="passwords.RuleCitation", related_name="password_rules", verbose_name=_("sources")
     )
 
     class Meta:
@@ -123,6 +131,7 @@ class DefaultPasswordRule(RegionScoped):
         verbose_name = _("default password rule")
         verbose_name_plural = _("default password rules")
         constraints = [
+            *content_constraints("rule"),
             models.CheckConstraint(
                 condition=(models.Q(kind=RuleKind.FIXED) & models.Q(value__regex=r"^[0-9]{4,12}$"))
                 | (~models.Q(kind=RuleKind.FIXED) & models.Q(value="")),
@@ -161,6 +170,7 @@ class DefaultPasswordRule(RegionScoped):
         return f"{self.region.name} · {card} · {self.get_password_display()}: {shown}"
 
     def clean(self) -> None:
+        super().clean()
         # Field-level messages are friendlier in the admin than the constraint's form-wide one.
         if self.kind == RuleKind.FIXED and not self.value:
             raise ValidationError({"value": _("A fixed rule needs its value, for example 123456.")})
@@ -201,7 +211,10 @@ class PasswordPolicy(RegionScoped):
     )
     unlock_after_hours = models.PositiveSmallIntegerField(_("unlocks after (hours)"), null=True, blank=True)
     sources = models.ManyToManyField(
-        "sources.Source", through="PolicyCitation", related_name="password_policies", verbose_name=_("sources")
+        "sources.Source",
+        through="passwords.PolicyCitation",
+        related_name="password_policies",
+        verbose_name=_("sources"),
     )
 
     class Meta:
@@ -209,6 +222,7 @@ class PasswordPolicy(RegionScoped):
         verbose_name = _("password policy")
         verbose_name_plural = _("password policies")
         constraints = [
+            *content_constraints("policy"),
             models.CheckConstraint(
                 condition=models.Q(min_length__gte=1) & models.Q(max_length__gte=models.F("min_length")),
                 name="policy_length_range_ordered",

@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from sources.choices import Standing
-from sources.models import Citation, ContentModel, citation_constraints
+from sources.models import Citation, ContentModel, citation_constraints, content_constraints
 
 from .choices import ChannelKind, ProcedureKind
 
@@ -27,7 +27,7 @@ class Channel(ContentModel):
     opening_hours = models.CharField(_("opening hours"), max_length=120, blank=True)
     description = models.TextField(_("description"), blank=True)
     sources = models.ManyToManyField(
-        "sources.Source", through="ChannelCitation", related_name="channels", verbose_name=_("sources")
+        "sources.Source", through="procedures.ChannelCitation", related_name="channels", verbose_name=_("sources")
     )
 
     class Meta:
@@ -35,6 +35,7 @@ class Channel(ContentModel):
         verbose_name = _("channel")
         verbose_name_plural = _("channels")
         constraints = [
+            *content_constraints("channel"),
             models.CheckConstraint(
                 condition=~models.Q(kind=ChannelKind.HOTLINE) | ~models.Q(phone=""),
                 name="channel_hotline_has_phone",
@@ -95,7 +96,7 @@ class Procedure(ContentModel):
     fee = models.CharField(_("fee"), max_length=80, blank=True)
     standing = models.CharField(_("standing"), max_length=20, choices=Standing.choices)
     sources = models.ManyToManyField(
-        "sources.Source", through="ProcedureCitation", related_name="procedures", verbose_name=_("sources")
+        "sources.Source", through="procedures.ProcedureCitation", related_name="procedures", verbose_name=_("sources")
     )
 
     class Meta:
@@ -103,6 +104,7 @@ class Procedure(ContentModel):
         verbose_name = _("procedure")
         verbose_name_plural = _("procedures")
         constraints = [
+            *content_constraints("procedure"),
             models.CheckConstraint(
                 condition=models.Q(kind__in=ProcedureKind.values),
                 name="procedure_kind_valid",
@@ -122,6 +124,24 @@ class Procedure(ContentModel):
 
     def __str__(self) -> str:
         return f"{self.title}（{self.region.name}）"
+
+    def history_related_snapshot(self) -> dict[str, list]:
+        return {
+            **super().history_related_snapshot(),
+            "steps": [
+                {"position": step.position, "instruction": step.instruction, "ui_path": step.ui_path}
+                for step in Step.objects.filter(procedure=self).order_by("position")
+            ],
+        }
+
+    def restore_related_snapshot(self, snapshot: dict[str, list]) -> None:
+        super().restore_related_snapshot(snapshot)
+        if "steps" in snapshot:
+            self.steps.all().delete()
+            for row in snapshot["steps"]:
+                step = Step(procedure=self, **row)
+                step.full_clean()
+                step.save()
 
     @property
     def requirement_list(self) -> list[str]:
@@ -211,7 +231,7 @@ class Faq(ContentModel):
     )
     procedures = models.ManyToManyField(Procedure, blank=True, related_name="faqs", verbose_name=_("procedures"))
     sources = models.ManyToManyField(
-        "sources.Source", through="FaqCitation", related_name="faqs", verbose_name=_("sources")
+        "sources.Source", through="procedures.FaqCitation", related_name="faqs", verbose_name=_("sources")
     )
 
     class Meta:
@@ -219,6 +239,7 @@ class Faq(ContentModel):
         verbose_name = _("FAQ")
         verbose_name_plural = _("FAQs")
         constraints = [
+            *content_constraints("faq"),
             models.CheckConstraint(
                 condition=~models.Q(question="") & ~models.Q(answer=""),
                 name="faq_question_and_answer",

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 class Status(models.TextChoices):
     DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
     PUBLISHED = "published", _("Published")
     ARCHIVED = "archived", _("Archived")
 
@@ -16,3 +17,13 @@ class Standing(models.TextChoices):
     OFFICIAL = "official", _("Official statement")
     WIDELY_REPORTED = "widely_reported", _("Widely reported")
     UNVERIFIED = "unverified", _("Unverified")
+
+
+class AuditAction(models.TextChoices):
+    SUBMIT = "submit", _("Submitted for review")
+    RETURN = "return", _("Returned to draft")
+    SCHEDULE = "schedule", _("Scheduled")
+    PUBLISH = "publish", _("Published")
+    ARCHIVE = "archive", _("Archived")
+    REVERT = "revert", _("Reverted")
+    IMPORT = "import", _("Imported")

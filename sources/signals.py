@@ -3,8 +3,9 @@
 from django.apps import apps
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
+from simple_history.signals import pre_create_historical_record
 
-from .models import ContentModel
+from .models import ChangeNote, ContentModel
 from .revisions import bump_revision, touch
 
 # Rows that belong to a content object, by the name of the field pointing at it: steps, and the link rows of
@@ -59,7 +60,22 @@ def links_changed(sender, instance, action: str, reverse: bool, model, pk_set, *
             model.objects.filter(pk__in=pk_set).update(updated_at=timezone.now())
 
 
+def snapshot_related(sender, instance, history_instance, **kwargs) -> None:
+    if isinstance(instance, ContentModel):
+        history_instance.related_snapshot = instance.history_related_snapshot()
+
+
+def change_note_changed(sender, instance, **kwargs) -> None:
+    bump_revision()
+    owner = instance.content_object
+    if owner is not None:
+        touch(owner)
+
+
 def connect() -> None:
+    pre_create_historical_record.connect(snapshot_related, dispatch_uid="history-related-snapshot")
+    post_save.connect(change_note_changed, sender=ChangeNote, dispatch_uid="revision-save-changenote")
+    post_delete.connect(change_note_changed, sender=ChangeNote, dispatch_uid="revision-delete-changenote")
     step = apps.get_model("procedures", "Step")
     OWNER_FIELDS[step] = "procedure"
     tracked = [apps.get_model("regions", "Region"), step]

@@ -1,0 +1,270 @@
+"""The review workflow: draft → in review → published → archived, and every move between them.
+
+The admin, the write API and the scheduler all go through these functions, so the rules hold whoever acts:
+editors write drafts and submit them; only publishers (the `sources.publish_content` permission) make content
+public, archive it, schedule it or revert it. Published content is never edited in place: `start_edit` makes a
+draft copy, and publishing the copy writes its content onto the original, which keeps its slug and address.
+"""
+
+import datetime
+from collections.abc import Iterable
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .choices import AuditAction, Status
+from .models import AuditEntry, ChangeNote, ContentModel
+
+PUBLISH_PERMISSION = "sources.publish_content"
+
+# Fields that belong to the object's life in the workflow, not to what it says: never copied from a pending edit
+# onto its original, nor restored by a revert.
+WORKFLOW_FIELDS = frozenset(
+    {
+        "id",
+        "slug",
+        "status",
+        "draft_of",
+        "replaced_by",
+        "publish_at",
+        "version",
+        "created_at",
+        "updated_at",
+        "verified_at",
+        "verified_by",
+    }
+)
+
+User = AbstractBaseUser | AnonymousUser | None
+
+
+class WorkflowError(ValidationError):
+    """A move the workflow does not allow, for this content or this user."""
+
+
+class NotAllowed(WorkflowError):
+    """The user's role does not allow the move."""
+
+
+def can_publish(user: User) -> bool:
+    return user is not None and user.is_active and user.has_perm(PUBLISH_PERMISSION)
+
+
+def can_edit(obj: ContentModel, user: User) -> bool:
+    """Drafts are open to every editor; content in review only to publishers (what they approve cannot change
+    behind their back); published and archived content to nobody (start an edit instead)."""
+    if obj.pk is None or obj.status == Status.DRAFT:
+        return True
+    return obj.status == Status.IN_REVIEW and can_publish(user)
+
+
+def content_field_names(model: type[ContentModel]) -> list[str]:
+    return [field.attname for field in model._meta.concrete_fields if field.name not in WORKFLOW_FIELDS]
+
+
+def _require_publisher(user: User) -> None:
+    if not can_publish(user):
+        raise NotAllowed(_("Only publishers may do this."), code="forbidden")
+
+
+def _require_status(obj: ContentModel, allowed: Iterable[str], action: str) -> None:
+    if obj.status not in allowed:
+        raise WorkflowError(
+            _("%(action)s is not possible for content that is %(status)s.")
+            % {"action": action, "status": obj.get_status_display()},
+            code="invalid_transition",
+        )
+
+
+def audit(action: str, obj: models.Model | None, user: User, detail: str = "") -> AuditEntry:
+    return AuditEntry.objects.create(
+        action=action,
+        user=user if user is not None and user.is_authenticated else None,
+        content_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
+        object_id=obj.pk if obj is not None else None,
+        object_repr=str(obj)[:200] if obj is not None else "",
+        detail=detail,
+    )
+
+
+def _save(obj: ContentModel, user: User, reason: str) -> None:
+    obj._history_user = user if user is not None and user.is_authenticated else None
+    obj._change_reason = reason
+    obj.full_clean()
+    obj.save()
+
+
+def _check_publishable(obj: ContentModel) -> None:
+    obj.full_clean()
+    if any(field.name == "sources" for field in obj._meta.many_to_many) and not obj.sources.exists():
+        raise WorkflowError(_("Cite at least one source before publishing: every fact needs its evidence."))
+    steps = getattr(obj, "steps", None)
+    if steps is not None and not steps.exists():
+        raise WorkflowError(_("A procedure needs at least one step before it is published."))
+
+
+@transaction.atomic
+def submit(obj: ContentModel, user: User) -> ContentModel:
+    _require_status(obj, [Status.DRAFT], _("Submitting for review"))
+    _check_publishable(obj)
+    obj.status = Status.IN_REVIEW
+    _save(obj, user, "submitted for review")
+    audit(AuditAction.SUBMIT, obj, user)
+    return obj
+
+
+@transaction.atomic
+def return_to_draft(obj: ContentModel, user: User, reason: str = "") -> ContentModel:
+    _require_status(obj, [Status.IN_REVIEW], _("Returning to draft"))
+    obj.status = Status.DRAFT
+    obj.publish_at = None
+    _save(obj, user, "returned to draft")
+    audit(AuditAction.RETURN, obj, user, reason)
+    return obj
+
+
+@transaction.atomic
+def schedule(obj: ContentModel, user: User, when: datetime.datetime) -> ContentModel:
+    _require_publisher(user)
+    _require_status(obj, [Status.IN_REVIEW], _("Scheduling"))
+    if when <= timezone.now():
+        raise WorkflowError({"publish_at": _("Choose a moment in the future, or publish now.")})
+    _check_publishable(obj)
+    obj.publish_at = when
+    _save(obj, user, f"scheduled for {when.isoformat()}")
+    audit(AuditAction.SCHEDULE, obj, user, when.isoformat())
+    return obj
+
+
+@transaction.atomic
+def publish(obj: ContentModel, user: User, note: str = "", *, scheduled: bool = False) -> ContentModel:
+    """Makes `obj` public; a pending edit is written onto its original, which is returned. `note` becomes a public
+    change note. The scheduler passes `scheduled=True` and no user: a publisher approved it when scheduling."""
+    if not scheduled:
+        _require_publisher(user)
+    _require_status(obj, [Status.DRAFT, Status.IN_REVIEW], _("Publishing"))
+    _check_publishable(obj)
+    detail = "scheduled" if scheduled else ""
+    if obj.draft_of_id is not None:
+        target = _merge_into_original(obj, user)
+        detail = " ".join(filter(None, [detail, f"pending edit {obj.slug} merged"]))
+    else:
+        obj.status = Status.PUBLISHED
+        obj.publish_at = None
+        _save(obj, user, "published")
+        target = obj
+    if note.strip():
+        ChangeNote.objects.create(
+            content_object=target,
+            note=note.strip(),
+            written_by=user if user is not None and user.is_authenticated else None,
+        )
+    audit(AuditAction.PUBLISH, target, user, detail)
+    return target
+
+
+def _merge_into_original(copy: ContentModel, user: User) -> ContentModel:
+    original = type(copy)._base_manager.select_for_update().get(pk=copy.draft_of_id)
+    _require_status(original, [Status.PUBLISHED], _("Publishing an edit"))
+    for name in content_field_names(type(copy)):
+        setattr(original, name, getattr(copy, name))
+    if copy.verified_at and (original.verified_at is None or copy.verified_at > original.verified_at):
+        original.verified_at, original.verified_by_id = copy.verified_at, copy.verified_by_id
+    snapshot = copy.history_related_snapshot()
+    copy.delete()
+    original.restore_related_snapshot(snapshot)
+    _save(original, user, "edit published")
+    return original
+
+
+@transaction.atomic
+def archive(obj: ContentModel, user: User, replaced_by: ContentModel | None = None) -> ContentModel:
+    _require_publisher(user)
+    _require_status(obj, [Status.PUBLISHED], _("Archiving"))
+    obj.status = Status.ARCHIVED
+    if replaced_by is not None:
+        obj.replaced_by = replaced_by
+    _save(obj, user, "archived")
+    audit(AuditAction.ARCHIVE, obj, user, f"replaced by {replaced_by.slug}" if replaced_by is not None else "")
+    return obj
+
+
+@transaction.atomic
+def start_edit(obj: ContentModel, user: User) -> ContentModel:
+    """The pending edit of published `obj`: an existing one, or a new draft copy of it with its links and steps."""
+    _require_status(obj, [Status.PUBLISHED], _("Starting an edit"))
+    existing = type(obj)._base_manager.filter(draft_of=obj).first()
+    if existing is not None:
+        return existing
+    copy = type(obj)(
+        **{name: getattr(obj, name) for name in content_field_names(type(obj))},
+        slug=pending_slug(obj.slug),
+        status=Status.DRAFT,
+        draft_of=obj,
+    )
+    copy.full_clean()
+    copy.save_without_historical_record()
+    copy.restore_related_snapshot(obj.history_related_snapshot())
+    # Recorded once, with the links and steps it was given.
+    _save(copy, user, f"edit of {obj.slug} started")
+    return copy
+
+
+def pending_slug(slug: str) -> str:
+    suffix = "-edit"
+    return slug[: 80 - len(suffix)] + suffix
+
+
+@transaction.atomic
+def revert(obj: ContentModel, record, user: User) -> ContentModel:
+    """Restores what `obj` said in historical `record` (fields, links and steps); its status stays as it is."""
+    _require_publisher(user)
+    if record.instance.pk != obj.pk or record.instance_type is not type(obj):
+        raise WorkflowError(_("That version belongs to other content."))
+    obj = type(obj)._base_manager.select_for_update().get(pk=obj.pk)
+    for name in content_field_names(type(obj)):
+        setattr(obj, name, getattr(record, name))
+    obj.full_clean()
+    if record.related_snapshot is not None:
+        obj.restore_related_snapshot(record.related_snapshot)
+    _save(obj, user, f"reverted to the version of {record.history_date:%Y-%m-%d %H:%M:%S}")
+    audit(AuditAction.REVERT, obj, user, f"to version {record.version} of {record.history_date.isoformat()}")
+    return obj
+
+
+@transaction.atomic
+def mark_verified(obj: ContentModel, user: User) -> ContentModel:
+    """Records that `obj` was checked against its sources today, by `user`. It changes what the public reads (the
+    date of the last check), not the content, so it is allowed on published content."""
+    obj.verified_at = timezone.now()
+    obj.verified_by = user if user is not None and user.is_authenticated else None
+    obj._history_user = obj.verified_by
+    obj._change_reason = "verified against its sources"
+    obj.save(update_fields=["verified_at", "verified_by", "updated_at"])
+    return obj
+
+
+def publish_due(
+    now: datetime.datetime | None = None,
+) -> tuple[list[ContentModel], list[tuple[ContentModel, ValidationError]]]:
+    """Publishes everything in review whose scheduled moment has come; returns what went live and what was refused."""
+    now = now or timezone.now()
+    published, refused = [], []
+    for model in content_models():
+        for obj in model._base_manager.filter(status=Status.IN_REVIEW, publish_at__lte=now).order_by("publish_at"):
+            try:
+                published.append(publish(obj, None, scheduled=True))
+            except ValidationError as error:
+                # One invalid row must not hold back the rest; it stays in review for a publisher to look at.
+                refused.append((obj, error))
+    return published, refused
+
+
+def content_models() -> list[type[ContentModel]]:
+    from django.apps import apps
+
+    return [model for model in apps.get_models() if issubclass(model, ContentModel)]
