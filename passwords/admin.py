@@ -39,7 +39,7 @@ class DefaultPasswordRuleAdmin(RegionScopedAdmin):
     fieldsets = (
         (None, {"fields": ("slug", "region", "card_type", "password", "kind", "value")}),
         (_("Scope"), {"fields": ("insurance", "enrolment", "valid_from", "valid_until", "must_change_before_use")}),
-        (_("Evidence"), {"fields": ("standing", "note", "status", "created_at", "updated_at")}),
+        (_("Evidence"), {"fields": ("standing", "note")}),
     )
 
 

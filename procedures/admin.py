@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.db import models, transaction
 from django.forms import Textarea
 
-from sources.admin import ContentAdmin, sources_inline
+from sources.admin import ContentAdmin, FollowsOwnerWorkflow, sources_inline
 
 from .models import Channel, Faq, Procedure, Step
 from .services import park_steps, renumber_steps
@@ -49,7 +49,7 @@ class StepFormSet(CustomInlineFormSet):
         return saved
 
 
-class StepInline(SortableTabularInline):
+class StepInline(FollowsOwnerWorkflow, SortableTabularInline):
     model = Step
     # One step is a sentence or two: a low box keeps a whole procedure on one screen.
     formfield_overrides = {models.TextField: {"widget": Textarea(attrs={"rows": 2, "cols": 80})}}

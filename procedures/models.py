@@ -134,8 +134,8 @@ class Procedure(ContentModel):
             ],
         }
 
-    def restore_related_snapshot(self, snapshot: dict[str, list]) -> None:
-        super().restore_related_snapshot(snapshot)
+    def _restore_related(self, snapshot: dict[str, list]) -> None:
+        super()._restore_related(snapshot)
         if "steps" in snapshot:
             self.steps.all().delete()
             for row in snapshot["steps"]:

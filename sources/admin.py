@@ -1,29 +1,327 @@
-"""Admin for sources, and the pieces every content admin shares."""
+"""Admin for sources, and the pieces every content admin shares: the review workflow, history and edit versions."""
 
-from django.contrib import admin
+import itertools
+from collections.abc import Callable
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Source
+from . import workflow
+from .choices import Status
+from .history import changes_since, related_changes
+from .models import AuditEntry, ContentModel, Source, StaleEdit
 
 
-class ContentAdmin(admin.ModelAdmin):
-    """Status, timestamps and slug handling common to every curated model."""
+class VersionedForm(forms.ModelForm):
+    """Carries the version the editor started from, so a save over someone else's newer save is refused."""
 
-    readonly_fields = ("created_at", "updated_at")
+    based_on_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["based_on_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        based_on = cleaned.get("based_on_version")
+        if self.instance.pk is not None and based_on is not None:
+            current = type(self.instance)._base_manager.filter(pk=self.instance.pk).values_list("version", flat=True)
+            current_version = next(iter(current), based_on)
+            if current_version != based_on:
+                raise ValidationError(stale_message(self.instance, based_on), code="stale")
+            # The model checks again when it saves, in case someone else saves between here and there.
+            self.instance.version = based_on
+        return cleaned
+
+
+def stale_message(obj: ContentModel, based_on: int) -> str:
+    summary = changes_since(obj, based_on)
+    return gettext(
+        "%(who)s saved this at %(when)s while you were editing it, changing: %(what)s. Your changes were not "
+        "saved: reload the page to see theirs, then make your change again."
+    ) % {
+        "who": summary.users or gettext("Someone else"),
+        "when": summary.when,
+        "what": summary.fields or gettext("its links or steps"),
+    }
+
+
+class FollowsOwnerWorkflow:
+    """For inlines of rows a content object owns (steps, citations): editable exactly when their owner is."""
+
+    def _owner_editable(self, request: HttpRequest, obj) -> bool:
+        return obj is None or workflow.can_edit(obj, request.user)
+
+    def has_add_permission(self, request, obj=None):
+        return self._owner_editable(request, obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._owner_editable(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._owner_editable(request, obj) and super().has_delete_permission(request, obj)
+
+
+WorkflowStep = Callable[[ContentModel, HttpRequest], ContentModel]
+
+# The moves staff make from the list and the change page: name → (label, needs the publisher role, the move).
+WORKFLOW_ACTIONS: dict[str, tuple[str, bool, WorkflowStep]] = {
+    "submit": (_("Submit for review"), False, lambda obj, request: workflow.submit(obj, request.user)),
+    "return": (_("Return to draft"), False, lambda obj, request: workflow.return_to_draft(obj, request.user)),
+    "start_edit": (_("Start an edit"), False, lambda obj, request: workflow.start_edit(obj, request.user)),
+    "verify": (
+        _("Mark as verified against sources"),
+        False,
+        lambda obj, request: workflow.mark_verified(obj, request.user),
+    ),
+    "publish": (
+        _("Publish"),
+        True,
+        lambda obj, request: workflow.publish(obj, request.user, request.POST.get("note", "")),
+    ),
+    "archive": (_("Archive"), True, lambda obj, request: workflow.archive(obj, request.user)),
+}
+
+# Which moves make sense from which status, for the buttons on the change page.
+OFFERED = {
+    Status.DRAFT: ["submit", "publish", "verify"],
+    Status.IN_REVIEW: ["publish", "return", "verify"],
+    Status.PUBLISHED: ["start_edit", "verify", "archive"],
+    Status.ARCHIVED: [],
+}
+
+
+def error_text(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+class ContentAdmin(SimpleHistoryAdmin):
+    """Status, workflow, history and timestamps common to every curated model.
+
+    Published and archived content is read-only here: an edit starts a pending copy ("Start an edit") that a
+    publisher publishes over the original. Content in review is read-only to editors.
+    """
+
+    form = VersionedForm
+    workflow_fields = (
+        "status",
+        "draft_of",
+        "publish_at",
+        "version",
+        "verified_at",
+        "verified_by",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = workflow_fields
     list_per_page = 50
     save_on_top = True
+    change_form_template = "admin/sources/content_change_form.html"
+    object_history_list_template = "admin/sources/object_history_list.html"
     # Curated links are https; a bare "fw.ybj.beijing.gov.cn" typed by staff should become one.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_list_filter(self, request):
         return ("status", *super().get_list_filter(request))
 
+    def get_list_display(self, request):
+        return (*super().get_list_display(request), "pending_edit")
+
+    @admin.display(description=_("pending edit"), boolean=True)
+    def pending_edit(self, obj: ContentModel) -> bool:
+        return obj.draft_of_id is not None
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = [*super().get_readonly_fields(request, obj)]
+        # A publisher sets the moment content in review goes live; nobody else, and nothing else can be scheduled.
+        if obj is not None and obj.status == Status.IN_REVIEW and workflow.can_publish(request.user):
+            readonly.remove("publish_at")
+        if obj is not None:
+            readonly.append("slug")  # its public address; a pending edit keeps its original's
+        return readonly
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [(name, {**options}) for name, options in super().get_fieldsets(request, obj)]
+        present = {field for _, options in fieldsets for field in options["fields"]}
+        extra = [name for name in self.workflow_fields if name not in present]
+        if extra:
+            fieldsets.append((_("Workflow"), {"fields": extra}))
+        fieldsets[-1][1]["fields"] = (*fieldsets[-1][1]["fields"], "based_on_version")
+        return fieldsets
+
+    def get_fields(self, request, obj=None):
+        return [field for field in super().get_fields(request, obj) if field not in self.workflow_fields]
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or workflow.can_edit(obj, request.user))
+
+    def has_delete_permission(self, request, obj=None):
+        # Public content is archived, not deleted: portals and apps may hold its address.
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or obj.status in (Status.DRAFT, Status.IN_REVIEW))
+
+    def save_model(self, request, obj, form, change):
+        obj._history_user = request.user
+        scheduled = change and "publish_at" in form.changed_data
+        # One historical record per save, taken after the inlines (steps, sources) are saved: see save_related.
+        obj.skip_history_when_saving = True
+        try:
+            super().save_model(request, obj, form, change)
+        except StaleEdit as error:
+            # Lost the race between the form's check and the save: refuse the same way.
+            raise ValidationError(stale_message(obj, error.expected_version)) from error
+        if scheduled and obj.publish_at is not None:
+            workflow.audit("schedule", obj, request.user, obj.publish_at.isoformat())
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        obj = form.instance
+        del obj.skip_history_when_saving
+        obj._history_user = request.user
+        obj.save(update_fields=["updated_at"])
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as error:
+            self.message_user(request, error_text(error), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["workflow_buttons"] = [
+                (name, WORKFLOW_ACTIONS[name][0])
+                for name in OFFERED[obj.status]
+                if self._may(request, name) and not (name == "start_edit" and obj.draft_of_id is not None)
+            ]
+            context["workflow_url"] = reverse(
+                f"admin:{self.opts.app_label}_{self.opts.model_name}_workflow", args=[obj.pk, "_"]
+            ).removesuffix("_/")
+            if obj.draft_of_id is not None:
+                context["draft_of_url"] = reverse(
+                    f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.draft_of_id]
+                )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _may(self, request: HttpRequest, name: str) -> bool:
+        _label, publisher_only, _step = WORKFLOW_ACTIONS[name]
+        if publisher_only:
+            return workflow.can_publish(request.user)
+        return self.has_change_permission(request) or workflow.can_publish(request.user)
+
+    # The list's bulk actions, offered only to the roles that may take them.
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        for name, (label, _publisher_only, _step) in WORKFLOW_ACTIONS.items():
+            if name != "start_edit" and self._may(request, name):
+                actions[f"workflow_{name}"] = (self._bulk_action(name), f"workflow_{name}", label)
+        if not workflow.can_publish(request.user):
+            actions.pop("delete_selected", None)
+        return actions
+
+    def _bulk_action(self, name: str):
+        def action(modeladmin, request, queryset):
+            done = 0
+            for obj in queryset:
+                try:
+                    modeladmin._run(request, obj, name)
+                    done += 1
+                except ValidationError as error:
+                    modeladmin.message_user(request, f"{obj}: {error_text(error)}", messages.ERROR)
+            if done:
+                modeladmin.message_user(
+                    request,
+                    gettext("%(action)s: %(count)d done.") % {"action": WORKFLOW_ACTIONS[name][0], "count": done},
+                    messages.SUCCESS,
+                )
+
+        return action
+
+    def _run(self, request: HttpRequest, obj: ContentModel, name: str) -> ContentModel:
+        if not self._may(request, name):
+            raise workflow.NotAllowed(gettext("Only publishers may do this."))
+        return WORKFLOW_ACTIONS[name][2](obj, request)
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/workflow/<str:action>/",
+                self.admin_site.admin_view(self.workflow_view),
+                name="{}_{}_workflow".format(*info),
+            ),
+            path(
+                "<path:object_id>/history/<int:history_id>/revert/",
+                self.admin_site.admin_view(self.revert_view),
+                name="{}_{}_revert".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def workflow_view(self, request, object_id, action):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        obj = get_object_or_404(self.model, pk=object_id)
+        if action not in WORKFLOW_ACTIONS or not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        try:
+            result = self._run(request, obj, action)
+        except ValidationError as error:
+            self.message_user(request, error_text(error), messages.ERROR)
+            return HttpResponseRedirect(self._change_url(obj))
+        self.message_user(
+            request, gettext("%(action)s: %(object)s") % {"action": WORKFLOW_ACTIONS[action][0], "object": result}
+        )
+        return HttpResponseRedirect(self._change_url(result))
+
+    def revert_view(self, request, object_id, history_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        obj = get_object_or_404(self.model, pk=object_id)
+        record = get_object_or_404(self.model.history.model, pk=history_id, id=obj.pk)
+        try:
+            workflow.revert(obj, record, request.user)
+        except workflow.NotAllowed as error:
+            raise PermissionDenied(error_text(error)) from error
+        except ValidationError as error:
+            self.message_user(request, error_text(error), messages.ERROR)
+            history_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_history", args=[obj.pk])
+            return HttpResponseRedirect(history_url)
+        self.message_user(request, gettext("Reverted to the version of %(when)s.") % {"when": record.history_date})
+        return HttpResponseRedirect(self._change_url(obj))
+
+    def _change_url(self, obj) -> str:
+        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
+
+    # History: simple-history's page lists field changes; add the links and steps, and revert for publishers.
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        super().set_history_delta_changes(request, historical_records, foreign_keys_are_objs)
+        for newer, older in itertools.pairwise(historical_records):
+            newer.related_changes = related_changes(older.related_snapshot, newer.related_snapshot)
+
+    def history_view(self, request, object_id, extra_context=None):
+        extra_context = {**(extra_context or {}), "may_revert": workflow.can_publish(request.user)}
+        return super().history_view(request, object_id, extra_context)
+
+    def revert_disabled(self, request, obj=None):
+        # simple-history's own revert re-saves a form; ours (revert_view) restores links and steps too.
+        return True
+
 
 def sources_inline(model) -> type[admin.TabularInline]:
     """An inline that attaches sources to `model` through its `sources` many-to-many table."""
 
-    class SourcesInline(admin.TabularInline):
+    class SourcesInline(FollowsOwnerWorkflow, admin.TabularInline):
         autocomplete_fields = ("source",)
         extra = 0
         min_num = 1
@@ -50,15 +348,24 @@ class SourceAdmin(ContentAdmin):
     search_fields = ("title", "publisher", "slug", "url")
     ordering = ("title",)
     prepopulated_fields = {}
-    fields = (
-        "title",
-        "slug",
-        "publisher",
-        "url",
-        "published_on",
-        "retrieved_on",
-        "note",
-        "status",
-        "created_at",
-        "updated_at",
-    )
+    fields = ("title", "slug", "publisher", "url", "published_on", "retrieved_on", "note")
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The trail of publishing, archiving, reverting and imports: read-only, for everyone who reviews content."""
+
+    list_display = ("at", "action", "object_repr", "content_type", "user", "detail")
+    list_filter = ("action", "content_type", "user")
+    search_fields = ("object_repr", "detail", "user__username")
+    date_hierarchy = "at"
+    list_select_related = ("content_type", "user")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

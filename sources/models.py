@@ -178,7 +178,15 @@ class ContentModel(models.Model):
         }
 
     def restore_related_snapshot(self, snapshot: dict[str, list]) -> None:
-        """Makes the object's links (and owned rows, see Procedure) what `snapshot` says."""
+        """Makes the object's links (and owned rows, see Procedure) what `snapshot` says. The caller saves the
+        object afterwards, which records the result in its history once."""
+        self.skip_history_when_saving = True
+        try:
+            self._restore_related(snapshot)
+        finally:
+            del self.skip_history_when_saving
+
+    def _restore_related(self, snapshot: dict[str, list]) -> None:
         for field in self._meta.many_to_many:
             if field.name not in snapshot:
                 continue

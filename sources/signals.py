@@ -5,6 +5,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 from simple_history.signals import pre_create_historical_record
 
+from .history import record_history
 from .models import ChangeNote, ContentModel
 from .revisions import bump_revision, touch
 
@@ -55,6 +56,10 @@ def links_changed(sender, instance, action: str, reverse: bool, model, pk_set, *
         bump_revision()
         if not reverse and isinstance(instance, ContentModel):
             touch(instance)
+            # Links set outside a save (the API, the loader, the shell) are history too; a save in progress
+            # records them itself when it is done (the admin, the workflow).
+            if not hasattr(instance, "skip_history_when_saving"):
+                record_history(instance, reason="links changed")
         elif reverse and pk_set and issubclass(model, ContentModel):
             # Linked from the other side (source.procedures.add(...)): the rows that changed are the owners.
             model.objects.filter(pk__in=pk_set).update(updated_at=timezone.now())

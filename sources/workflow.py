@@ -231,6 +231,9 @@ def revert(obj: ContentModel, record, user: User) -> ContentModel:
     obj.full_clean()
     if record.related_snapshot is not None:
         obj.restore_related_snapshot(record.related_snapshot)
+    if obj.status in (Status.PUBLISHED, Status.IN_REVIEW):
+        # Reverting must not put public content into a state that could not have been published.
+        _check_publishable(obj)
     _save(obj, user, f"reverted to the version of {record.history_date:%Y-%m-%d %H:%M:%S}")
     audit(AuditAction.REVERT, obj, user, f"to version {record.version} of {record.history_date.isoformat()}")
     return obj

@@ -33,3 +33,50 @@ def revision_cached(db):
     from sources.revisions import current_revision
 
     current_revision()
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Runs a change as if its transaction committed, as the admin's or the loader's would: the content revision
+    (and so every cached answer) moves on only when a change commits."""
+
+    def run(change):
+        with django_capture_on_commit_callbacks(execute=True):
+            return change()
+
+    return run
+
+
+def staff_in(django_user_model, group: str):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user(username=f"{group}-user", password="not-used", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def editor(db, django_user_model):
+    """A member of the editors group that the roles migration creates."""
+    return staff_in(django_user_model, "editors")
+
+
+@pytest.fixture
+def publisher(db, django_user_model):
+    """A member of the publishers group that the roles migration creates."""
+    return staff_in(django_user_model, "publishers")
+
+
+@pytest.fixture
+def editor_client(client, editor):
+    client.force_login(editor)
+    return client
+
+
+@pytest.fixture
+def publisher_client(publisher):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(publisher)
+    return client

@@ -14,17 +14,6 @@ pytestmark = pytest.mark.django_db
 LOOKUP = "/api/v1/lookup/?region=420102"
 
 
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """Runs a change as if its transaction committed, as the admin's or the loader's would."""
-
-    def run(change):
-        with django_capture_on_commit_callbacks(execute=True):
-            change()
-
-    return run
-
-
 def text(client, path: str = LOOKUP) -> str:
     response = client.get(path)
     assert response.status_code == 200
@@ -77,7 +66,10 @@ def test_a_step_reorder_shows_at_once(client, committed):
 def test_a_step_reorder_in_the_admin_shows_at_once(admin_client, client, committed):
     procedure = Procedure.objects.get(slug="change-password-nhsa-app")
     before = [s["instruction"] for s in client.get(f"/api/v1/procedures/{procedure.slug}/").json()["steps"]]
-    url = reverse("admin:procedures_procedure_change", args=[procedure.pk])
+    # Published content changes through a pending edit, which the public sees once it is published.
+    admin_client.post(reverse("admin:procedures_procedure_workflow", args=[procedure.pk, "start_edit"]))
+    pending = Procedure.objects.get(draft_of=procedure)
+    url = reverse("admin:procedures_procedure_change", args=[pending.pk])
     data = form_data(admin_client.get(url).content)
     positions = sorted(name for name in data if name.startswith("steps-") and name.endswith("-position"))
     for name, position in zip(positions, ["4", "3", "2", "1"], strict=True):
@@ -86,6 +78,9 @@ def test_a_step_reorder_in_the_admin_shows_at_once(admin_client, client, committ
     responses = []
     committed(lambda: responses.append(admin_client.post(url, data)))
     assert responses[0].status_code == 302
+    assert [s["instruction"] for s in client.get(f"/api/v1/procedures/{procedure.slug}/").json()["steps"]] == before
+    publish = reverse("admin:procedures_procedure_workflow", args=[pending.pk, "publish"])
+    committed(lambda: responses.append(admin_client.post(publish)))
     after = [s["instruction"] for s in client.get(f"/api/v1/procedures/{procedure.slug}/").json()["steps"]]
     assert after == list(reversed(before))
 
