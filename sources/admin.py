@@ -16,7 +16,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import workflow
 from .choices import Status
-from .history import changes_since, related_changes
+from .history import changes_since, pending_changes, related_changes
 from .models import AuditEntry, ContentModel, Source, StaleEdit
 
 
@@ -208,9 +208,9 @@ class ContentAdmin(SimpleHistoryAdmin):
                 f"admin:{self.opts.app_label}_{self.opts.model_name}_workflow", args=[obj.pk, "_"]
             ).removesuffix("_/")
             if obj.draft_of_id is not None:
-                context["draft_of_url"] = reverse(
-                    f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.draft_of_id]
-                )
+                context["draft_of_url"] = self._change_url(obj.draft_of)
+                # What a publisher reviews before publishing: the edit against what the public sees now.
+                context["pending_changes"] = pending_changes(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def _may(self, request: HttpRequest, name: str) -> bool:

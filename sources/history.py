@@ -88,3 +88,29 @@ def related_changes(older: dict | None, newer: dict | None, *, names_only: bool 
 
 def _describe_steps(steps: list[dict]) -> str:
     return " / ".join(f"{step['position']}. {step['instruction'][:30]}" for step in steps) or "—"
+
+
+def pending_changes(copy: ContentModel) -> list[tuple[str, str, str]]:
+    """What publishing a pending edit would change on its original: (what, published, pending) per difference."""
+    from .workflow import content_field_names
+
+    original = copy.draft_of
+    rows = []
+    for attname in content_field_names(type(copy)):
+        field = next(f for f in type(copy)._meta.concrete_fields if f.attname == attname)
+        before, after = _shown(original, field), _shown(copy, field)
+        if before != after:
+            rows.append((str(field.verbose_name), before, after))
+    for line in related_changes(original.history_related_snapshot(), copy.history_related_snapshot()):
+        label, _sep, change = line.partition(": ")
+        rows.append((label, "", change))
+    return rows
+
+
+def _shown(obj: ContentModel, field) -> str:
+    value = getattr(obj, field.name)
+    if field.choices:
+        return str(getattr(obj, f"get_{field.name}_display")())
+    if value is None or value == "":
+        return "—"
+    return str(value)

@@ -1,6 +1,7 @@
 """The review workflow in the admin: what each role may do, pending edits, history, revert, no lost edits."""
 
 import pytest
+from bs4 import BeautifulSoup
 from django.urls import reverse
 
 from passwords.models import DefaultPasswordRule
@@ -114,6 +115,13 @@ def test_published_content_is_changed_through_a_pending_edit(editor_client, publ
     # The half-finished edit is not public.
     assert public_value(client, "live-rule") == "123456"
     assert public_value(client, "live-rule-edit") == 404
+    # The publisher reviews the edit against what the public sees.
+    review = BeautifulSoup(publisher_client.get(admin_url(copy)).content, "html.parser")
+    rows = [
+        [cell.get_text(strip=True) for cell in row.select("th, td")]
+        for row in review.select(".pending-changes tbody tr")
+    ]
+    assert rows == [["取值", "123456", "654321"]]
 
     committed(lambda: publisher_client.post(workflow_url(copy, "publish"), {"note": "初始密码改为654321"}))
 
