@@ -236,3 +236,28 @@ def test_a_publisher_schedules_content_in_review(publisher_client, client, commi
     published, refused = committed(lambda: publish_due(datetime.datetime(2030, 1, 2, tzinfo=datetime.UTC)))
     assert [obj.slug for obj in published] == ["scheduled-rule"] and refused == []
     assert public_value(client, "scheduled-rule") == "112233"
+
+
+@pytest.mark.parametrize("status", ["draft", "in_review"])
+def test_unpublished_content_and_pending_edits_are_never_public(client, committed, editor, status):
+    from sources import workflow
+
+    live = make_rule(slug="public-one", value="123123", status="published")
+    hidden = make_rule(slug="hidden-one", value="987987", status=status)
+    pending = committed(lambda: workflow.start_edit(live, editor))
+    pending.value = "456456"
+    pending.status = status
+    committed(pending.save)
+
+    answers = [
+        client.get(RULES, {"region": "420100", "page_size": 100}).content,
+        client.get("/api/v1/lookup/", {"region": "420102"}).content,
+        b"".join(client.get("/api/v1/export/").streaming_content),
+        client.get("/embed/v1/420100/").content,
+    ]
+    for body in answers:
+        text = body.decode()
+        assert "987987" not in text and "456456" not in text and hidden.slug not in text
+    assert "123123" in answers[0].decode()
+    assert client.get(f"{RULES}hidden-one/").status_code == 404
+    assert client.get(f"{RULES}public-one-edit/").status_code == 404
