@@ -21,9 +21,8 @@ def change_url(obj) -> str:
 
 def section(queryset) -> dict:
     """A capped list and the full count: two queries, whatever the number of rows."""
-    rows = list(queryset[: DASHBOARD_LIMIT + 1])
-    count = len(rows) if len(rows) <= DASHBOARD_LIMIT else queryset.count()
-    return {"rows": [(obj, change_url(obj)) for obj in rows[:DASHBOARD_LIMIT]], "count": count}
+    rows = [(obj, change_url(obj)) for obj in queryset[:DASHBOARD_LIMIT]]
+    return {"rows": rows, "count": queryset.count()}
 
 
 def by_province(gaps: list, add_rule: str) -> list[dict]:

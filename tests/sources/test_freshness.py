@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from passwords.models import DefaultPasswordRule
+from passwords.models import CardType, DefaultPasswordRule
 from procedures.models import Channel
 from regions.models import Region
 from sources import workflow
@@ -136,9 +136,16 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(editor_client):
 
     before = count()
     county = Region.objects.get(code="420102")
+    card_type = CardType.objects.get(slug="ssc-gen2")
     channel = make_channel(status="published")
     for index in range(30):
-        make_rule(slug=f"stale-{index}", region=county, status="published", valid_until=datetime.date(2020, 1, 1))
+        make_rule(
+            slug=f"stale-{index}",
+            region=county,
+            card_type=card_type,
+            status="published",
+            valid_until=datetime.date(2020, 1, 1),
+        )
         make_channel(slug=f"stale-channel-{index}", status="published")
     ChangeNote.objects.create(content_object=channel, note="x")
     assert count() == before
