@@ -75,6 +75,12 @@ def group_by_channel(procedures: list[dict]) -> list[dict]:
     return list(groups.values())
 
 
+def recent_changes(items: list[dict], limit: int = 5) -> list[dict]:
+    """The newest public change notes of what the page shows, each once."""
+    notes = {(change["date"], change["note"]): change for item in items for change in item.get("changes", [])}
+    return [notes[key] for key in sorted(notes, reverse=True)[:limit]]
+
+
 def problem_page(request: HttpRequest, status: int, detail: str) -> HttpResponse:
     response = HttpResponse(f"<!doctype html><title>{status}</title><p>{detail}</p>", status=status)
     response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors *"
@@ -112,6 +118,8 @@ def widget(request: HttpRequest, code: str) -> HttpResponse:
                 "hotlines": [c for c in answer["channels"] if c["kind"] == "hotline"],
                 "sources": sorted(sources.values(), key=lambda s: s["title"]),
                 "updated": max((item["updated_at"] for item in shown), default=None),
+                "verified": max((item["verified_at"] for item in shown if item.get("verified_at")), default=None),
+                "changes": recent_changes(shown),
                 "css": WIDGET_CSS,
                 "js": WIDGET_JS,
                 "json_ld": json.dumps(structured_data(answer, service_name=title), ensure_ascii=False).replace(

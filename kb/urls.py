@@ -14,13 +14,17 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from kb import health
 from kb.api.problems import json_problem_response
+from sources.admin_views import freshness
 
 admin.site.site_header = gettext_lazy("Yibao KB curation")
 admin.site.site_title = gettext_lazy("Yibao KB")
 admin.site.index_title = gettext_lazy("Content")
+# The admin index links the freshness dashboard.
+admin.site.index_template = "admin/kb_index.html"
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/api/v1/", permanent=False)),
+    path("admin/freshness/", admin.site.admin_view(freshness), name="admin-freshness"),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -21,6 +21,7 @@ from passwords.models import CardType, DefaultPasswordRule, PasswordPolicy
 from passwords.selectors import for_card_type, nearest_first, valid_on
 from regions.models import NATIONAL_CODE, Region
 from regions.selectors import region_with_ancestors
+from sources.changes import attach_change_notes
 from sources.choices import Status
 from sources.revisions import RevisionMemo, current_revision, revision_key
 
@@ -102,25 +103,32 @@ def build_fragments(codes: list[str]) -> dict[str, dict[str, list]]:
     fragments = {code: {part: [] for part in FRAGMENT_PARTS} for code in codes}
     scoped = {"status": Status.PUBLISHED, "region__code__in": codes}
 
-    rules = DefaultPasswordRule.objects.filter(**scoped).select_related("region", "card_type")
-    for row in LookupRuleSerializer(rules.prefetch_related(published_sources()), many=True).data:
-        fragments[row["resolved_from"]["code"]]["rules"].append(row)
-
-    policies = PasswordPolicy.objects.filter(**scoped).select_related("region", "card_type")
-    for row in LookupPolicySerializer(policies.prefetch_related(published_sources()), many=True).data:
-        fragments[row["resolved_from"]["code"]]["policies"].append(row)
-
+    rules = list(
+        DefaultPasswordRule.objects.filter(**scoped)
+        .select_related("region", "card_type")
+        .prefetch_related(published_sources())
+    )
+    policies = list(
+        PasswordPolicy.objects.filter(**scoped)
+        .select_related("region", "card_type")
+        .prefetch_related(published_sources())
+    )
     # A procedure whose channel is not published cannot be followed: it is left out with its channel.
-    procedures = Procedure.objects.filter(**scoped, channel__status=Status.PUBLISHED).select_related(
-        "region", "channel"
+    procedures = list(
+        Procedure.objects.filter(**scoped, channel__status=Status.PUBLISHED)
+        .select_related("region", "channel")
+        .prefetch_related(Prefetch("card_types", queryset=CardType.objects.published()), "steps", published_sources())
     )
-    procedures = procedures.prefetch_related(
-        Prefetch("card_types", queryset=CardType.objects.published()), "steps", published_sources()
-    )
+    channels = list(Channel.objects.filter(**scoped).select_related("region").prefetch_related(published_sources()))
+    # One query for the change notes of all four kinds.
+    attach_change_notes([*rules, *policies, *procedures, *channels])
+
+    for row in LookupRuleSerializer(rules, many=True).data:
+        fragments[row["resolved_from"]["code"]]["rules"].append(row)
+    for row in LookupPolicySerializer(policies, many=True).data:
+        fragments[row["resolved_from"]["code"]]["policies"].append(row)
     for row in LookupProcedureSerializer(procedures, many=True).data:
         fragments[row["resolved_from"]["code"]]["procedures"].append(row)
-
-    channels = Channel.objects.filter(**scoped).select_related("region").prefetch_related(published_sources())
     for row in ChannelSerializer(channels, many=True).data:
         fragments[row["region"]["code"]]["channels"].append(row)
 

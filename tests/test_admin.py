@@ -15,6 +15,15 @@ MODELS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def change_note(db):
+    """The curated content has no change notes; one makes their list and change page worth rendering."""
+    from passwords.models import DefaultPasswordRule
+    from sources.models import ChangeNote
+
+    ChangeNote.objects.create(content_object=DefaultPasswordRule.objects.get(slug="wuhan-fixed-1234"), note="核对")
+
+
 def url(model, view: str, *args) -> str:
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
 

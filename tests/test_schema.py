@@ -70,3 +70,22 @@ def test_the_schema_is_openapi_3_and_documents_every_filter_with_its_values(clie
     responses = schema["paths"]["/api/v1/procedures/{slug}/"]["get"]["responses"]
     assert {"200", "400", "404", "410", "429"} <= responses.keys()
     assert "application/problem+json" in responses["404"]["content"]
+
+
+def test_change_notes_and_the_last_check_match_the_schema(client, openapi):
+    from passwords.models import DefaultPasswordRule
+    from sources import workflow
+    from sources.models import ChangeNote
+
+    rule = DefaultPasswordRule.objects.get(slug="wuhan-fixed-1234")
+    ChangeNote.objects.create(content_object=rule, note="核对了来源")
+    workflow.mark_verified(rule, None)
+    for path, params in [
+        ("/api/v1/password-rules/wuhan-fixed-1234/", {}),
+        ("/api/v1/password-rules/", {"region": "420100"}),
+        ("/api/v1/lookup/", {"region": "420102"}),
+    ]:
+        response = client.get(path, params)
+        assert "核对了来源" in response.content.decode()
+        request = DjangoOpenAPIRequest(response.wsgi_request)
+        openapi.validate_response(request, DjangoOpenAPIResponse(response))

@@ -6,10 +6,10 @@ from rest_framework import serializers
 from passwords.choices import RuleKind
 from passwords.models import CardType, DefaultPasswordRule, PasswordPolicy
 from regions.api.serializers import RegionSummarySerializer
-from sources.api.serializers import SourceSummarySerializer
+from sources.api.serializers import PublicHistoryMixin, SourceSummarySerializer
 
 
-class CardTypeSerializer(serializers.ModelSerializer):
+class CardTypeSerializer(PublicHistoryMixin, serializers.ModelSerializer):
     medium_label = serializers.CharField(source="get_medium_display", read_only=True)
     sources = SourceSummarySerializer(many=True, read_only=True)
 
@@ -17,11 +17,11 @@ class CardTypeSerializer(serializers.ModelSerializer):
         model = CardType
         fields = [
             "slug", "name", "short_name", "medium", "medium_label", "has_financial_account", "description", "sources",
-            "updated_at",
+            *PublicHistoryMixin.history_fields, "updated_at",
         ]  # fmt: skip
 
 
-class RegionScopedSerializer(serializers.ModelSerializer):
+class RegionScopedSerializer(PublicHistoryMixin, serializers.ModelSerializer):
     region = RegionSummarySerializer(read_only=True)
     card_type = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, allow_null=True, help_text="Null: holds for every card type."
@@ -43,7 +43,8 @@ class DefaultPasswordRuleSerializer(RegionScopedSerializer):
         model = DefaultPasswordRule
         fields = [
             *RegionScopedSerializer.scoped_fields, "kind", "kind_label", "value", "insurance", "enrolment",
-            "valid_from", "valid_until", "must_change_before_use", "sources", "updated_at",
+            "valid_from", "valid_until", "must_change_before_use", "sources",
+            *PublicHistoryMixin.history_fields, "updated_at",
         ]  # fmt: skip
 
     @extend_schema_field(serializers.CharField(allow_null=True))
@@ -60,5 +61,6 @@ class PasswordPolicySerializer(RegionScopedSerializer):
         fields = [
             *RegionScopedSerializer.scoped_fields, "min_length", "max_length", "allowed_characters",
             "allowed_characters_label", "new_may_equal_old", "change_limit", "takes_effect_immediately",
-            "lockout_after_attempts", "unlock", "unlock_label", "unlock_after_hours", "sources", "updated_at",
+            "lockout_after_attempts", "unlock", "unlock_label", "unlock_after_hours", "sources",
+            *PublicHistoryMixin.history_fields, "updated_at",
         ]  # fmt: skip

@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Iterator
+from itertools import islice
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import StreamingHttpResponse
@@ -10,9 +11,11 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from kb.api.viewsets import shows_changes
 from passwords.api.views import CardTypeViewSet, DefaultPasswordRuleViewSet, PasswordPolicyViewSet
 from regions.api.views import RegionViewSet
 from sources.api.views import SourceViewSet
+from sources.changes import attach_change_notes
 
 from .views import ChannelViewSet, FaqViewSet, ProcedureViewSet
 
@@ -37,10 +40,16 @@ def export_lines(request: Request) -> Iterator[str]:
         if hasattr(queryset.model, "status"):
             queryset = queryset.published()
         serializer_class = viewset.serializer_class
-        # iterator(chunk_size) keeps memory flat and still runs the viewsets' prefetches, chunk by chunk.
-        for obj in queryset.order_by("pk").iterator(chunk_size=CHUNK):
-            data = serializer_class(obj, context={"request": request}).data
-            yield json.dumps({"type": kind, "data": data}, ensure_ascii=False, cls=DjangoJSONEncoder) + "\n"
+        with_changes = shows_changes(serializer_class)
+        # iterator(chunk_size) keeps memory flat and still runs the viewsets' prefetches, chunk by chunk; the
+        # change notes are read per chunk too.
+        rows = queryset.order_by("pk").iterator(chunk_size=CHUNK)
+        while chunk := list(islice(rows, CHUNK)):
+            if with_changes:
+                attach_change_notes(chunk)
+            for obj in chunk:
+                data = serializer_class(obj, context={"request": request}).data
+                yield json.dumps({"type": kind, "data": data}, ensure_ascii=False, cls=DjangoJSONEncoder) + "\n"
 
 
 class ExportView(APIView):

@@ -6,10 +6,10 @@ from passwords.api.serializers import DefaultPasswordRuleSerializer, PasswordPol
 from procedures.models import Channel, Faq, Procedure, Step
 from regions.api.serializers import RegionSummarySerializer
 from regions.models import NATIONAL_CODE, Region
-from sources.api.serializers import OptionalURLField, SourceSummarySerializer
+from sources.api.serializers import OptionalURLField, PublicHistoryMixin, SourceSummarySerializer
 
 
-class ChannelSerializer(serializers.ModelSerializer):
+class ChannelSerializer(PublicHistoryMixin, serializers.ModelSerializer):
     url = OptionalURLField()
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     region = RegionSummarySerializer(read_only=True)
@@ -19,7 +19,7 @@ class ChannelSerializer(serializers.ModelSerializer):
         model = Channel
         fields = [
             "slug", "kind", "kind_label", "name", "region", "phone", "url", "opening_hours", "description", "sources",
-            "updated_at",
+            *PublicHistoryMixin.history_fields, "updated_at",
         ]  # fmt: skip
 
 
@@ -40,7 +40,7 @@ class StepSerializer(serializers.ModelSerializer):
         fields = ["position", "instruction", "ui_path"]
 
 
-class ProcedureSerializer(serializers.ModelSerializer):
+class ProcedureSerializer(PublicHistoryMixin, serializers.ModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     standing_label = serializers.CharField(source="get_standing_display", read_only=True)
     region = RegionSummarySerializer(read_only=True)
@@ -59,11 +59,11 @@ class ProcedureSerializer(serializers.ModelSerializer):
         fields = [
             "slug", "kind", "kind_label", "title", "summary", "region", "card_types", "channel",
             "holder_must_be_present", "who_may_act", "requirements", "duration", "fee", "standing", "standing_label",
-            "steps", "sources", "updated_at",
+            "steps", "sources", *PublicHistoryMixin.history_fields, "updated_at",
         ]  # fmt: skip
 
 
-class FaqSerializer(serializers.ModelSerializer):
+class FaqSerializer(PublicHistoryMixin, serializers.ModelSerializer):
     regions = serializers.SlugRelatedField(
         slug_field="code", many=True, read_only=True, help_text="Empty: concerns every region."
     )
@@ -73,7 +73,10 @@ class FaqSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Faq
-        fields = ["slug", "question", "answer", "regions", "card_types", "procedures", "sources", "updated_at"]
+        fields = [
+            "slug", "question", "answer", "regions", "card_types", "procedures", "sources",
+            *PublicHistoryMixin.history_fields, "updated_at",
+        ]  # fmt: skip
 
 
 # The lookup's shapes: each row says where it was resolved from.

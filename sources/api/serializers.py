@@ -3,6 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from sources.changes import public_changes
 from sources.models import Source
 
 
@@ -32,3 +33,23 @@ class SourceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Source
         fields = ["slug", "title", "publisher", "url", "published_on", "retrieved_on", "note", "updated_at"]
+
+
+class ChangeSerializer(serializers.Serializer):
+    date = serializers.DateField(help_text="The day the change took effect for the public.")
+    note = serializers.CharField(help_text="What changed, in a sentence or two.")
+
+
+class PublicHistoryMixin(serializers.Serializer):
+    """What a reader needs to judge how current a fact is: its public change notes and its last check."""
+
+    changes = serializers.SerializerMethodField(help_text="Public notes on significant changes, newest first.")
+    verified_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When it was last checked against its sources; null if never."
+    )
+
+    history_fields = ["verified_at", "changes"]
+
+    @extend_schema_field(ChangeSerializer(many=True))
+    def get_changes(self, obj) -> list[dict]:
+        return public_changes(obj)

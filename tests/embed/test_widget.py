@@ -133,3 +133,22 @@ def test_widget_pages_advertise_oembed(client):
     _, soup = page(client)
     link = soup.find("link", attrs={"type": "application/json+oembed"})
     assert link and "/oembed?url=http" in link["href"] and "format=json" in link["href"]
+
+
+def test_the_widget_shows_what_changed_and_when_it_was_last_verified(client, django_capture_on_commit_callbacks):
+    from sources import workflow
+    from sources.models import ChangeNote
+
+    _, soup = page(client, lang="en")
+    assert "Content last changed" in soup.find("footer").get_text() and not soup.select("#changes")
+    rule = DefaultPasswordRule.objects.get(slug="wuhan-fixed-1234")
+    with django_capture_on_commit_callbacks(execute=True):
+        ChangeNote.objects.create(content_object=rule, note="Checked against the city's notice")
+        workflow.mark_verified(rule, None)
+    _, soup = page(client, lang="en")
+    assert [li.get_text() for li in soup.select("section[aria-labelledby=changes] li")] == [
+        f"{rule.change_notes.get().changed_on.isoformat()}: Checked against the city's notice"
+    ]
+    footer = soup.find("footer").get_text()
+    assert "Last verified against sources" in footer and "Content last changed" not in footer
+    assert "Last verified" in soup.select_one(".rule").get_text()

@@ -5,6 +5,7 @@ import pytest
 from passwords.filtersets import DefaultPasswordRuleFilterSet
 from passwords.models import DefaultPasswordRule
 from regions.models import Region
+from sources.models import ChangeNote
 from tests.factories import make_rule
 from tests.http import assert_problem, results
 
@@ -105,16 +106,19 @@ def test_filterset_valid_on_directly():
 def test_rule_list_query_count_does_not_grow(client, django_assert_num_queries, revision_cached, count):
     county = Region.objects.get(code="420102")
     for index in range(count):
-        make_rule(slug=f"bulk-{index}", region=county, status="published")
-    # the region filter's code, count, the page's ids, its rows (region and card type joined), their sources
-    with django_assert_num_queries(5):
-        assert len(results(client.get("/api/v1/password-rules/", {"region": "420102", "page_size": 100}))) == count
+        rule = make_rule(slug=f"bulk-{index}", region=county, status="published")
+        ChangeNote.objects.create(content_object=rule, note=f"第{index}次修订")
+    # the region filter's code, count, the page's ids, its rows (region and card type joined), their sources, their
+    # change notes
+    with django_assert_num_queries(6):
+        rows = results(client.get("/api/v1/password-rules/", {"region": "420102", "page_size": 100}))
+    assert sorted(row["changes"][0]["note"] for row in rows) == sorted(f"第{index}次修订" for index in range(count))
 
 
 @pytest.mark.parametrize("path", ["/api/v1/card-types/", "/api/v1/password-policies/"])
 def test_other_lists_have_constant_query_counts(client, django_assert_num_queries, revision_cached, path):
-    # count, the page's ids, the rows not yet rendered, their sources
-    with django_assert_num_queries(4):
+    # count, the page's ids, the rows not yet rendered, their sources, their change notes
+    with django_assert_num_queries(5):
         client.get(path, {"page_size": 1})
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         client.get(path, {"page_size": 100})

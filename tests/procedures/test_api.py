@@ -123,8 +123,9 @@ def test_procedure_query_count_is_the_same_for_1_and_60_rows(client, django_asse
     channel = make_channel(status="published")
     for index in range(count):
         make_procedure(slug=f"bulk-{index}", region=county, channel=channel, status="published", steps=5)
-    # region filter, count, the page's ids, its rows (region and channel joined), card types, steps, sources
-    with django_assert_num_queries(7):
+    # region filter, count, the page's ids, its rows (region and channel joined), card types, steps, sources, change
+    # notes
+    with django_assert_num_queries(8):
         assert len(results(client.get("/api/v1/procedures/", {"region": "420102", "page_size": 100}))) == count
 
 

@@ -1,0 +1,82 @@
+"""`manage.py publish_scheduled`: what is due goes live, what is not waits, what is invalid stays in review."""
+
+import datetime
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from passwords.models import DefaultPasswordRule
+from sources import workflow
+from sources.choices import AuditAction
+from sources.models import AuditEntry
+from tests.factories import make_rule
+
+pytestmark = pytest.mark.django_db
+
+
+def run() -> tuple[str, str]:
+    out, err = StringIO(), StringIO()
+    call_command("publish_scheduled", stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def minutes(n: int) -> datetime.datetime:
+    return timezone.now() + datetime.timedelta(minutes=n)
+
+
+def test_due_content_is_published_and_future_content_waits(client):
+    make_rule(slug="due-rule", value="246810", status="in_review", publish_at=minutes(-5))
+    make_rule(slug="later-rule", value="135790", status="in_review", publish_at=minutes(60))
+    out, err = run()
+    assert "due-rule" in out and "later-rule" not in out and err == ""
+    assert client.get("/api/v1/password-rules/due-rule/").json()["value"] == "246810"
+    assert client.get("/api/v1/password-rules/later-rule/").status_code == 404
+    assert DefaultPasswordRule.objects.get(slug="later-rule").status == "in_review"
+    entry = AuditEntry.objects.get(
+        action=AuditAction.PUBLISH, object_id=DefaultPasswordRule.objects.get(slug="due-rule").pk
+    )
+    assert entry.user is None and entry.detail == "scheduled"
+
+
+def test_a_scheduled_pending_edit_is_merged_into_its_original(client, admin_user):
+    original = DefaultPasswordRule.objects.get(slug="wuhan-fixed-1234")
+    copy = workflow.start_edit(original, admin_user)
+    copy.value = "4321"
+    copy.note = "已更新"
+    copy.save()
+    workflow.submit(copy, admin_user)
+    copy.refresh_from_db()
+    workflow.schedule(copy, admin_user, minutes(1))
+    # The moment comes.
+    DefaultPasswordRule.objects.filter(pk=copy.pk).update(publish_at=minutes(-1))
+    out, _ = run()
+    assert "wuhan-fixed-1234" in out
+    assert not DefaultPasswordRule.objects.filter(slug=copy.slug).exists()
+    original.refresh_from_db()
+    assert (original.value, original.status) == ("4321", "published")
+    assert client.get("/api/v1/password-rules/wuhan-fixed-1234/").json()["value"] == "4321"
+    entry = AuditEntry.objects.filter(action=AuditAction.PUBLISH, object_id=original.pk).latest("at")
+    assert entry.user is None and entry.detail.startswith("scheduled")
+
+
+def test_invalid_content_is_refused_stays_in_review_and_the_command_fails(client):
+    make_rule(slug="due-rule", status="in_review", publish_at=minutes(-5))
+    uncited = make_rule(slug="uncited-rule", status="in_review", publish_at=minutes(-5))
+    uncited.sources.clear()
+    out, err = StringIO(), StringIO()
+    with pytest.raises(CommandError, match="1 scheduled item"):
+        call_command("publish_scheduled", stdout=out, stderr=err)
+    assert "uncited-rule" in err.getvalue() and "source" in err.getvalue().lower()
+    assert "due-rule" in out.getvalue()
+    assert DefaultPasswordRule.objects.get(slug="uncited-rule").status == "in_review"
+    assert DefaultPasswordRule.objects.get(slug="due-rule").status == "published"
+
+
+def test_running_it_again_changes_nothing():
+    make_rule(slug="due-rule", status="in_review", publish_at=minutes(-5))
+    run()
+    entries = AuditEntry.objects.count()
+    assert run() == ("", "")
+    assert AuditEntry.objects.count() == entries
