@@ -196,6 +196,14 @@ class ContentResource(resources.ModelResource):
         user = kwargs.get("user")
         if stored.status == Status.PUBLISHED:
             copy = workflow.start_edit(stored, user)
+            if copy.slug in self._rows_by_slug:
+                # Both rows would write the same pending edit, and the later one would silently win.
+                return {
+                    "slug": [
+                        _("The file also has a row for this content's pending edit “%(slug)s”; keep only one of them.")
+                        % {"slug": copy.slug}
+                    ]
+                }
             if not workflow.can_edit(copy, user):
                 return {
                     "status": [_("The pending edit of this published content is in review; return it to draft first.")]

@@ -302,6 +302,18 @@ def test_importing_onto_published_content_creates_a_pending_edit_and_leaves_the_
     assert set(preview_rows(again).values()) == {"skip"}
 
 
+def test_a_row_for_published_content_and_one_for_its_pending_edit_are_not_both_accepted(client, editor):
+    published = DefaultPasswordRule.objects.get(slug="wuhan-fixed-1234")
+    workflow.start_edit(published, editor)
+    rows = [row for row in rows_of(export(client, DefaultPasswordRule, "csv")) if row["slug"].startswith("wuhan-fixed")]
+    rows = [{**row, "value": "4321"} if row["slug"] == "wuhan-fixed-1234" else row for row in rows]
+
+    reasons = refusals(upload(client, DefaultPasswordRule, csv_file(rows), "both.csv"))
+
+    assert ["keep only one of them" in reason for reason in reasons.values()] == [True]
+    assert DefaultPasswordRule.objects.get(slug="wuhan-fixed-1234-edit").value == "1234"
+
+
 def test_changing_a_published_procedures_steps_goes_to_its_pending_edit(client, editor):
     slug = "change-password-nhsa-app"
     published = Procedure.objects.get(slug=slug)
