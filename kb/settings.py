@@ -209,6 +209,11 @@ CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
 CORS_ALLOW_CREDENTIALS = False
 CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After", "Content-Language", "X-Request-ID"]
 
+# Bulk import and export in the admin (django-import-export): importing needs the change permission (and add, see
+# sources/import_admin.py), exporting the view permission, so editors and publishers may do both.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+
 # Structured logs on standard error: one JSON object a line, each with the request's id.
 LOGGING = {
     "version": 1,

@@ -4,8 +4,10 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from sources.admin import ContentAdmin, sources_inline
+from sources.import_admin import ContentImportExportMixin
 
 from .models import CardType, DefaultPasswordRule, PasswordPolicy
+from .resources import DefaultPasswordRuleResource
 
 
 @admin.register(CardType)
@@ -30,7 +32,8 @@ class RegionScopedAdmin(ContentAdmin):
 
 
 @admin.register(DefaultPasswordRule)
-class DefaultPasswordRuleAdmin(RegionScopedAdmin):
+class DefaultPasswordRuleAdmin(ContentImportExportMixin, RegionScopedAdmin):
+    resource_classes = [DefaultPasswordRuleResource]
     list_display = (
         "region", "card_type", "password", "kind", "value", "valid_from", "valid_until", "standing", "status",
     )  # fmt: skip

@@ -6,13 +6,16 @@ from django.db import models, transaction
 from django.forms import Textarea
 
 from sources.admin import ContentAdmin, FollowsOwnerWorkflow, sources_inline
+from sources.import_admin import ContentImportExportMixin
 
 from .models import Channel, Faq, Procedure, Step
+from .resources import ChannelResource, ProcedureResource
 from .services import park_steps, renumber_steps
 
 
 @admin.register(Channel)
-class ChannelAdmin(ContentAdmin):
+class ChannelAdmin(ContentImportExportMixin, ContentAdmin):
+    resource_classes = [ChannelResource]
     list_display = ("name", "kind", "region", "phone", "url", "status", "updated_at")
     list_filter = ("kind", ("region", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("region",)
@@ -60,7 +63,8 @@ class StepInline(FollowsOwnerWorkflow, SortableTabularInline):
 
 
 @admin.register(Procedure)
-class ProcedureAdmin(SortableAdminBase, ContentAdmin):
+class ProcedureAdmin(ContentImportExportMixin, SortableAdminBase, ContentAdmin):
+    resource_classes = [ProcedureResource]
     list_display = ("title", "kind", "region", "channel", "standing", "status", "updated_at")
     list_filter = (
         "kind", ("region", admin.RelatedOnlyFieldListFilter), "card_types", "channel__kind", "standing",

@@ -68,7 +68,7 @@ def test_invalid_content_is_refused_stays_in_review_and_the_command_fails(client
     out, err = StringIO(), StringIO()
     with pytest.raises(CommandError, match="1 scheduled item"):
         call_command("publish_scheduled", stdout=out, stderr=err)
-    assert "uncited-rule" in err.getvalue() and "source" in err.getvalue().lower()
+    assert "uncited-rule" in err.getvalue() and "来源" in err.getvalue()
     assert "due-rule" in out.getvalue()
     assert DefaultPasswordRule.objects.get(slug="uncited-rule").status == "in_review"
     assert DefaultPasswordRule.objects.get(slug="due-rule").status == "published"

@@ -1,0 +1,128 @@
+"""Import and export of channels and of procedures with their steps in the admin (CSV, XLSX).
+
+A procedure's steps travel in one column, one step per line, in order:
+
+    打开国家医保服务平台App并登录 | 【医保码】→【修改密码】
+    输入原密码和两次新密码
+
+The text after the last ` | ` is the step's UI path (menu items in 【】 joined by →); without it the step has none.
+"""
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from import_export import fields, widgets
+
+from passwords.models import CardType
+from regions.models import Region
+from sources.models import Source
+from sources.resources import CodeOrSlugWidget, ContentResource, LinksField, SlugListWidget
+
+from .models import Channel, Procedure, Step
+
+UI_PATH_SEPARATOR = " | "
+
+
+class StepsWidget(widgets.Widget):
+    def clean(self, value, row=None, **kwargs) -> list[dict]:
+        steps = []
+        for line in str(value or "").splitlines():
+            line = line.strip()
+            if not line:
+                continue
+            instruction, separator, ui_path = line.rpartition(UI_PATH_SEPARATOR.strip())
+            if not separator:
+                instruction, ui_path = line, ""
+            steps.append({"position": len(steps) + 1, "instruction": instruction.strip(), "ui_path": ui_path.strip()})
+        return steps
+
+    def render(self, value, obj=None, **kwargs) -> str:
+        lines = []
+        for step in value or []:
+            # One line per step: a line break typed inside an instruction would split it in two on import.
+            instruction = " ".join(step["instruction"].splitlines())
+            lines.append(f"{instruction}{UI_PATH_SEPARATOR}{step['ui_path']}" if step["ui_path"] else instruction)
+        return "\n".join(lines)
+
+
+class StepsField(fields.Field):
+    """The steps column: checked like the admin checks a step, and written after the procedure is saved."""
+
+    def save(self, instance, row, is_m2m=False, **kwargs) -> None:
+        steps = self.clean(row, **kwargs)
+        if not steps:
+            raise ValueError(_("List the steps, one per line: an import never leaves a procedure without steps."))
+        problems = []
+        for step in steps:
+            try:
+                Step(procedure=instance, **step).full_clean(exclude=["procedure"])
+            except ValidationError as error:
+                problems.extend(
+                    _("Step %(position)d: %(message)s") % {"position": step["position"], "message": message}
+                    for messages in error.message_dict.values()
+                    for message in messages
+                )
+        if problems:
+            raise ValueError(" ".join(problems))
+        instance._import_steps = steps
+
+    def get_value(self, instance) -> list[dict]:
+        pending = instance.__dict__.get("_import_steps")
+        if pending is not None:
+            return pending
+        if instance.pk is None:
+            return []
+        return list(
+            Step.objects.filter(procedure=instance).order_by("position").values("position", "instruction", "ui_path")
+        )
+
+
+class ChannelResource(ContentResource):
+    region = fields.Field(attribute="region", column_name="region", widget=CodeOrSlugWidget(Region, field="code"))
+    sources = LinksField(attribute="sources", column_name="sources", widget=SlugListWidget(Source))
+
+    class Meta(ContentResource.Meta):
+        model = Channel
+        fields = (
+            "slug", "kind", "name", "region", "phone", "url", "opening_hours", "description", "sources", "status",
+        )  # fmt: skip
+        export_order = fields
+        import_order = fields
+
+
+class ProcedureResource(ContentResource):
+    region = fields.Field(attribute="region", column_name="region", widget=CodeOrSlugWidget(Region, field="code"))
+    card_types = LinksField(attribute="card_types", column_name="card_types", widget=SlugListWidget(CardType))
+    channel = fields.Field(attribute="channel", column_name="channel", widget=CodeOrSlugWidget(Channel, field="slug"))
+    sources = LinksField(attribute="sources", column_name="sources", widget=SlugListWidget(Source))
+    steps = StepsField(attribute="steps", column_name="steps", widget=StepsWidget())
+
+    class Meta(ContentResource.Meta):
+        model = Procedure
+        fields = (
+            "slug",
+            "kind",
+            "title",
+            "summary",
+            "region",
+            "card_types",
+            "channel",
+            "holder_must_be_present",
+            "who_may_act",
+            "requirements",
+            "duration",
+            "fee",
+            "standing",
+            "sources",
+            "steps",
+            "status",
+        )
+        export_order = fields
+        import_order = fields
+
+    def save_owned_rows(self, instance: Procedure) -> None:
+        steps = instance.__dict__.get("_import_steps")
+        if steps is None:
+            return
+        # Replaced as a whole: positions run 1..n in the file's order, whatever they were before.
+        Step.objects.filter(procedure=instance).delete()
+        Step.objects.bulk_create(Step(procedure=instance, **step) for step in steps)

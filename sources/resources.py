@@ -1,0 +1,256 @@
+"""What every content import and export shares (django-import-export): public identifiers instead of database ids,
+model validation of every row, and the review workflow.
+
+A row is matched to existing content by its slug. A new slug creates a draft. A matching draft is updated in place.
+Published content is never changed by an import: the row goes to the object's pending edit (made with
+`workflow.start_edit` if there is none yet). Content in review may only be changed by a publisher; archived content
+not at all. A row that would change nothing is reported as skipped, whatever the content's status, so exporting and
+importing the same file changes nothing. The whole file is one transaction: one refused row and nothing is stored.
+"""
+
+import datetime
+import re
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext as _
+from import_export import fields, resources, widgets
+
+from . import workflow
+from .choices import AuditAction, Status
+from .models import ContentModel
+
+LIST_SEPARATORS = re.compile(r"[;,]")
+
+
+class CodeOrSlugWidget(widgets.ForeignKeyWidget):
+    """A foreign key written as the related row's public identifier (a region's code, any other row's slug); an
+    unknown identifier is a reason to refuse the row, not an error page."""
+
+    def clean(self, value, row=None, **kwargs):
+        if value is None or str(value).strip() == "":
+            return None
+        if self.field == "code" and isinstance(value, int | float):
+            # A spreadsheet may have turned 420100 into a number, and 000000 into 0.
+            value = str(int(value)).zfill(6)
+        value = str(value).strip()
+        try:
+            return self.model._base_manager.get(**{self.field: value})
+        except self.model.DoesNotExist:
+            if self.field == "code":
+                message = _("No region has the code “%(value)s”.")
+            else:
+                message = _("No %(model)s has the slug “%(value)s”.")
+            raise ValueError(message % {"model": self.model._meta.verbose_name, "value": value}) from None
+
+
+class SlugListWidget(widgets.Widget):
+    """Several related rows by their slugs, separated by `;` or `,`. Exported sorted, joined by `;`."""
+
+    def __init__(self, model: type[models.Model], **kwargs):
+        self.model = model
+        super().__init__(**kwargs)
+
+    def clean(self, value, row=None, **kwargs) -> list[models.Model]:
+        slugs = sorted({part.strip() for part in LIST_SEPARATORS.split(str(value or "")) if part.strip()})
+        found = {obj.slug: obj for obj in self.model._base_manager.filter(slug__in=slugs)}
+        missing = [slug for slug in slugs if slug not in found]
+        if missing:
+            raise ValueError(
+                _("No %(model)s has the slug %(slugs)s.")
+                % {"model": self.model._meta.verbose_name, "slugs": ", ".join(f"“{slug}”" for slug in missing)}
+            )
+        return [found[slug] for slug in slugs]
+
+    def render(self, value, obj=None, **kwargs) -> str:
+        return ";".join(value or [])
+
+
+class LinksField(fields.Field):
+    """A many-to-many relation in one column. The cleaned rows wait on the instance until it is saved (it may have
+    no primary key yet); `get_value` reads them from there, so previews and comparisons see what will be stored."""
+
+    def save(self, instance, row, is_m2m=False, **kwargs) -> None:
+        pending_links(instance)[self.attribute] = self.clean(row, **kwargs)
+
+    def get_value(self, instance) -> list[str]:
+        pending = pending_links(instance).get(self.attribute)
+        if pending is not None:
+            return sorted(obj.slug for obj in pending)
+        if instance.pk is None:
+            return []
+        return sorted(getattr(instance, self.attribute).values_list("slug", flat=True))
+
+
+class DateWidget(widgets.DateWidget):
+    """Spreadsheets hand dates back as midnight datetimes; the model and the comparison want dates."""
+
+    def clean(self, value, row=None, **kwargs):
+        if isinstance(value, datetime.datetime):
+            return value.date()
+        if isinstance(value, str):
+            value = value.strip()
+        return super().clean(value, row, **kwargs)
+
+
+def pending_links(instance) -> dict[str, list]:
+    if "_import_links" not in instance.__dict__:
+        instance._import_links = {}
+    return instance._import_links
+
+
+class ContentResource(resources.ModelResource):
+    """Base of the content resources. Subclasses list their fields in Meta and declare `sources`."""
+
+    status = fields.Field(attribute="status", column_name="status", readonly=True)
+
+    class Meta:
+        import_id_fields = ("slug",)
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = True
+        use_transactions = True
+
+    # -- the whole file at once --------------------------------------------------------------------------------
+
+    def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None, **kwargs):
+        # One refused row refuses the file: no partial import.
+        kwargs["rollback_on_validation_errors"] = True
+        self._dry_run = dry_run
+        self._pending_edits = 0
+        self._rows_by_slug: dict[str, list[int]] = {}
+        return super().import_data(dataset, dry_run=dry_run, raise_errors=raise_errors, use_transactions=True, **kwargs)
+
+    def before_import(self, dataset, **kwargs) -> None:
+        super().before_import(dataset, **kwargs)
+        if "slug" in (dataset.headers or []):
+            for number, slug in enumerate(dataset["slug"], 1):
+                self._rows_by_slug.setdefault(str(slug or "").strip(), []).append(number)
+
+    def after_import(self, dataset, result, **kwargs) -> None:
+        super().after_import(dataset, result, **kwargs)
+        if self._dry_run or result.has_errors() or result.has_validation_errors():
+            return
+        totals = result.totals
+        # Stored, like the workflow's other audit details, in English: it is a record, not a label.
+        detail = (
+            f"{kwargs.get('file_name') or '-'} ({self._meta.model._meta.model_name}): {totals['new']} created, "
+            f"{totals['update']} updated ({self._pending_edits} of them pending edits of published content), "
+            f"{totals['skip']} unchanged"
+        )
+        entry = workflow.audit(AuditAction.IMPORT, None, kwargs.get("user"), detail)
+        # Names the kind of content imported, so the audit log can be filtered by it.
+        entry.content_type = ContentType.objects.get_for_model(self._meta.model)
+        entry.save(update_fields=["content_type"])
+
+    # -- one row -----------------------------------------------------------------------------------------------
+
+    def before_import_row(self, row, **kwargs) -> None:
+        super().before_import_row(row, **kwargs)
+        # A spreadsheet's empty cell reads as None; a text column means "empty", as in a CSV.
+        for key, value in row.items():
+            if value is None:
+                row[key] = ""
+
+    def get_instance(self, instance_loader, row):
+        slug = str(row.get("slug") or "").strip()
+        if not slug:
+            return None
+        return self._meta.model._base_manager.filter(slug=slug).first()
+
+    def import_field(self, field, instance, row, is_m2m=False, **kwargs) -> None:
+        # The slug found the row; a pending edit keeps its own slug (`<slug>-edit`).
+        if field.attribute == "slug" and instance.pk is not None:
+            return
+        super().import_field(field, instance, row, is_m2m, **kwargs)
+
+    def import_instance(self, instance: ContentModel, row, **kwargs) -> None:
+        errors = self._apply_row(instance, row, **kwargs)
+        if not errors and instance.pk is not None and instance.status != Status.DRAFT:
+            stored = type(instance)._base_manager.get(pk=instance.pk)
+            if self._differs(instance, stored, row):
+                errors = self._redirect(instance, stored, row, **kwargs)
+        if errors:
+            raise ValidationError(errors)
+
+    def _apply_row(self, instance, row, **kwargs) -> dict:
+        errors: dict = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        slug = str(row.get("slug") or "").strip()
+        rows = self._rows_by_slug.get(slug, [])
+        if slug and len(rows) > 1:
+            errors.setdefault("slug", []).append(
+                _("The slug “%(slug)s” appears in rows %(rows)s of the file; each object may appear only once.")
+                % {"slug": slug, "rows": ", ".join(map(str, rows))}
+            )
+        if "sources" not in errors and not self.fields["sources"].get_value(instance):
+            errors["sources"] = [_("Cite at least one source: every fact needs its evidence.")]
+        return errors
+
+    def _redirect(self, instance, stored, row, **kwargs) -> dict:
+        """The row changes content that is not a draft: send it to the pending edit, or refuse it."""
+        user = kwargs.get("user")
+        if stored.status == Status.PUBLISHED:
+            copy = workflow.start_edit(stored, user)
+            if copy.slug in self._rows_by_slug:
+                # Both rows would write the same pending edit, and the later one would silently win.
+                return {
+                    "slug": [
+                        _("The file also has a row for this content's pending edit “%(slug)s”; keep only one of them.")
+                        % {"slug": copy.slug}
+                    ]
+                }
+            if not workflow.can_edit(copy, user):
+                return {
+                    "status": [_("The pending edit of this published content is in review; return it to draft first.")]
+                }
+            # The row goes on in the admin's hands as this instance: make it the pending edit.
+            instance.__dict__.clear()
+            instance.__dict__.update(copy.__dict__)
+            return self._apply_row(instance, row, **kwargs)
+        if stored.status == Status.IN_REVIEW:
+            if workflow.can_publish(user):
+                return {}
+            return {"status": [_("This content is in review; return it to draft before importing changes to it.")]}
+        return {"status": [_("Archived content cannot be changed by an import.")]}
+
+    def _differs(self, instance, stored, row) -> bool:
+        for field in self.get_import_fields():
+            if field.readonly or field.attribute == "slug" or field.column_name not in row:
+                continue
+            if field.get_value(instance) != field.get_value(stored):
+                return True
+        return False
+
+    def skip_row(self, instance, original, row, import_validation_errors=None) -> bool:
+        if import_validation_errors or instance.pk is None:
+            return False
+        return not self._differs(instance, type(instance)._base_manager.get(pk=instance.pk), row)
+
+    def before_save_instance(self, instance, row, **kwargs) -> None:
+        user = kwargs.get("user")
+        instance._history_user = user if user is not None and user.is_authenticated else None
+        instance._change_reason = f"imported from {kwargs.get('file_name') or 'a file'}"[:100]
+
+    def do_instance_save(self, instance, is_create) -> None:
+        # Recorded in history once, below, when its links and steps are in place too.
+        instance.save_without_historical_record(force_insert=is_create)
+
+    def after_save_instance(self, instance, row, **kwargs) -> None:
+        for name, rows in pending_links(instance).items():
+            getattr(instance, name).set(rows)
+        self.save_owned_rows(instance)
+        instance.save()
+        if instance.draft_of_id is not None:
+            self._pending_edits += 1
+
+    def save_owned_rows(self, instance) -> None:
+        """Hook for rows the object owns (a procedure's steps), written after the object itself."""
+
+    def get_user_visible_fields(self):
+        # The list of importable columns on the import page leaves out what the import ignores.
+        return [field for field in super().get_user_visible_fields() if not field.readonly]
