@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -47,6 +48,8 @@ INSTALLED_APPS = [
     "corsheaders",
     "django_filters",
     "rest_framework",
+    # Tokens of the staff tools that write through the API (created in the admin or `manage.py drf_create_token`).
+    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
@@ -153,8 +156,9 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["kb.api.renderers.FastJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    # The public API is anonymous and read-only; staff authentication arrives with the write API.
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    # Reads are anonymous; staff tools write with a token. No session authentication: the API sets no cookie and
+    # needs no CSRF token, and a signed-in admin's browser cannot be made to write through it.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -179,8 +183,16 @@ SPECTACULAR_SETTINGS = {
         "Initial passwords of medical-insurance and social-security cards in China, and how to change or reset "
         "them, by region, card type and channel. Read-only and anonymous. Errors are RFC 9457 problem details "
         "(application/problem+json). Every GET carries ETag and Last-Modified and honours If-None-Match and "
-        "If-Modified-Since. Chinese by default; send Accept-Language: en for English labels and errors."
+        "If-Modified-Since. Chinese by default; send Accept-Language: en for English labels and errors. "
+        "Staff tools write with a token (Authorization: Token <key>): they read drafts and content in review in the "
+        "staff representation, and every change of existing content sends If-Match with the ETag of that read."
     ),
+    # Request bodies get their own components, without the read-only fields responses carry.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "kb.api.schema.either_representation",
+    ],
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -207,6 +219,8 @@ CORS_ALLOW_ALL_ORIGINS = True
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
 CORS_ALLOW_CREDENTIALS = False
+# Staff tools run on servers: no browser on another origin is let to send a token.
+CORS_ALLOW_HEADERS = [header for header in default_headers if header not in ("authorization", "x-csrftoken")]
 CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After", "Content-Language", "X-Request-ID"]
 
 # Bulk import and export in the admin (django-import-export): importing needs the change permission (and add, see

@@ -75,8 +75,16 @@ def test_the_admin_is_not_opened_to_other_origins(client):
 
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
 def test_writes_are_refused_with_405(client, method):
-    response = getattr(client, method)("/api/v1/procedures/", data={}, content_type="application/json")
+    response = getattr(client, method)("/api/v1/regions/", data={}, content_type="application/json")
     assert_problem(response, 405, "method_not_allowed")
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_content_writes_need_a_staff_token(client, method):
+    # Content is writable by staff tools (tests/test_write_api.py); anonymous clients are asked for a token.
+    path = "/api/v1/procedures/" if method == "post" else "/api/v1/procedures/change-password-nhsa-app/"
+    response = getattr(client, method)(path, data={}, content_type="application/json")
+    assert_problem(response, 401, "not_authenticated")
 
 
 def test_an_accept_header_that_is_not_json_is_406(client):

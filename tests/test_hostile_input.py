@@ -72,13 +72,14 @@ CASES = [
     ("get", "/api/v1/regions/", {}, {"HTTP_ACCEPT": "application/xml"}, 406, "not_acceptable", None),
     ("get", "/api/v1/regions/", {}, {"HTTP_ACCEPT": "text/html"}, 406, "not_acceptable", None),
     ("get", "/api/v1/lookup/", {"region": "420102"}, {"HTTP_ACCEPT": "image/png"}, 406, "not_acceptable", None),
-    # methods and request bodies: the public API only reads
+    # methods and request bodies: the public API only reads; content writes need a staff token first
     ("post", "/api/v1/regions/", {}, {}, 405, "method_not_allowed", None),
     ("put", "/api/v1/regions/420100/", {}, {}, 405, "method_not_allowed", None),
-    ("delete", "/api/v1/procedures/change-password-nhsa-app/", {}, {}, 405, "method_not_allowed", None),
+    ("delete", "/api/v1/procedures/change-password-nhsa-app/", {}, {}, 401, "not_authenticated", None),
     ("patch", "/api/v1/lookup/", {}, {}, 405, "method_not_allowed", None),
     ("post", "/api/v1/regions/", {"content_type": "text/plain"}, {}, 405, "method_not_allowed", None),
-    ("post", "/api/v1/procedures/", {"content_type": "application/xml"}, {}, 405, "method_not_allowed", None),
+    ("post", "/api/v1/procedures/", {"content_type": "application/xml"}, {}, 401, "not_authenticated", None),
+    ("put", "/api/v1/procedures/", {}, {}, 405, "method_not_allowed", None),
     # no parameter takes personal data: an ID number sent anyway changes nothing, and appears nowhere
     ("get", "/api/v1/lookup/", {"region": "110101199003077777"}, {}, 400, "invalid_parameter", "region"),
 ]

@@ -34,7 +34,7 @@ REQUESTS = [
 
 
 @pytest.fixture(scope="module")
-def openapi(django_db_blocker):
+def openapi(django_db_setup, django_db_blocker):
     from django.test import Client
 
     with django_db_blocker.unblock():
@@ -89,3 +89,94 @@ def test_change_notes_and_the_last_check_match_the_schema(client, openapi):
         assert "核对了来源" in response.content.decode()
         request = DjangoOpenAPIRequest(response.wsgi_request)
         openapi.validate_response(request, DjangoOpenAPIResponse(response))
+
+
+# The write API: each answer a staff tool can get, success or error, validates against the schema too.
+
+
+def write_requests():
+    """(who, method, path, body, If-Match) in an order that moves one draft through the workflow; `"etag"` stands
+    for the ETag of the previous answer."""
+    from tests.staff import procedure_body, rule_body
+
+    rule = "/api/v1/password-rules/schema-rule/"
+    procedure = "/api/v1/procedures/schema-procedure/"
+    return [
+        (None, "post", "/api/v1/password-rules/", rule_body(slug="schema-rule"), None),
+        (None, "patch", rule, {"note": "x"}, None),
+        ("editors", "post", "/api/v1/password-rules/", rule_body(slug="schema-rule", value=""), None),
+        ("editors", "post", "/api/v1/password-rules/", rule_body(slug="schema-rule"), None),
+        ("editors", "patch", rule, {"note": "改"}, None),
+        ("editors", "patch", rule, {"note": "改"}, '"v999"'),
+        ("editors", "patch", rule, {"note": "改"}, "etag"),
+        ("editors", "get", rule, None, None),
+        ("editors", "get", "/api/v1/password-rules/", {"status": "draft"}, None),
+        ("editors", "post", f"{rule}submit/", {}, "etag"),
+        ("editors", "post", f"{rule}publish/", {}, "etag"),
+        ("publishers", "post", f"{rule}publish/", {"note": "新规则"}, '"v3"'),
+        ("publishers", "patch", rule, {"note": "改"}, '"v4"'),
+        ("publishers", "post", f"{rule}start-edit/", {}, '"v4"'),
+        ("publishers", "post", f"{rule}start-edit/", {}, '"v4"'),
+        ("publishers", "get", f"{rule}history/", None, None),
+        ("publishers", "post", f"{rule}verify/", {}, '"v4"'),
+        ("publishers", "post", f"{rule}archive/", {"replaced_by": None}, "etag"),
+        ("publishers", "post", "/api/v1/procedures/", procedure_body(slug="schema-procedure"), None),
+        ("publishers", "post", f"{procedure}schedule/", {"publish_at": "2999-01-01T00:00:00Z"}, "etag"),
+        ("publishers", "post", f"{procedure}submit/", {}, "etag"),
+        ("publishers", "post", f"{procedure}schedule/", {"publish_at": "2999-01-01T00:00:00Z"}, "etag"),
+        ("publishers", "post", f"{procedure}return/", {"reason": "再查"}, "etag"),
+        ("publishers", "post", f"{procedure}revert/", {"history_id": 1}, "etag"),
+        ("publishers", "delete", procedure, None, "etag"),
+    ]
+
+
+def test_write_responses_match_the_schema(openapi):
+    from tests.staff import staff_client
+
+    clients = {None: None, "editors": staff_client("editors"), "publishers": staff_client("publishers")}
+    etag = None
+    statuses = []
+    for who, method, path, body, if_match in write_requests():
+        from rest_framework.test import APIClient
+
+        client = clients[who] or APIClient()
+        headers = {"HTTP_IF_MATCH": etag if if_match == "etag" else if_match} if if_match else {}
+        if method == "get":
+            response = client.get(path, body or {})
+        else:
+            response = getattr(client, method)(path, body, format="json", **headers)
+        statuses.append(response.status_code)
+        openapi.validate_response(DjangoOpenAPIRequest(response.wsgi_request), DjangoOpenAPIResponse(response))
+        etag = response.get("ETag", etag)
+    assert statuses == [
+        401, 401, 400, 201, 428, 412, 200, 200, 200, 200, 403, 200, 409, 201, 200, 200, 200, 200, 201, 409, 200,
+        200, 200, 400, 204,
+    ]  # fmt: skip
+
+
+def test_the_schema_documents_the_token_and_every_write_error(client):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    assert schema["components"]["securitySchemes"]["tokenAuth"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+        "description": 'Token-based authentication with required prefix "Token"',
+    }
+    paths = schema["paths"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            if method in ("get", "head") and not path.endswith("/history/"):
+                assert {} in operation["security"], (method, path)
+                continue
+            assert operation["security"] == [{"tokenAuth": []}], (method, path)
+            assert "401" in operation["responses"] and "403" in operation["responses"], (method, path)
+            if method != "get":
+                assert {"400", "415"} <= operation["responses"].keys(), (method, path)
+            if "{slug}" in path and method != "get":
+                assert {"409", "412", "428"} <= operation["responses"].keys(), (method, path)
+                names = [(p["in"], p["name"], p["required"]) for p in operation["parameters"]]
+                assert ("header", "If-Match", True) in names, (method, path)
+    publish = paths["/api/v1/procedures/{slug}/publish/"]["post"]
+    assert publish["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/PublishRequest")
+    created = paths["/api/v1/procedures/"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
+    assert created["$ref"].endswith("/StaffProcedure")

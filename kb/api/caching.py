@@ -8,6 +8,10 @@ content, whose state the content revision names. So:
 - Last-Modified is the moment content last changed, for If-Modified-Since;
 - a rendered 200 is kept in the cache under the same key, and a repeat is served from there: no SQL at all.
 A publish bumps the revision, so every key changes at once and nothing stale can be served.
+
+Staff tools send a token (`Authorization`) to /api/v1/: they may read drafts, so their answers are never cached,
+neither here nor by anyone on the way (`Cache-Control: private`, and every API answer varies on Authorization), and
+a valid token is not throttled as an anonymous client. Writes are never cached.
 """
 
 import hashlib
@@ -17,7 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -29,6 +33,8 @@ from .throttling import AnonymousRateThrottle
 
 THROTTLED_PREFIXES = ("/api/", "/embed/", "/oembed")
 CACHED_PREFIXES = ("/api/v1/", "/api/schema/", "/embed/v1/", "/oembed")
+# Where a token changes the answer: the resources staff read and write.
+STAFF_PREFIX = "/api/v1/"
 STORED_HEADERS = ("Content-Type", "Content-Language", "Content-Disposition", "Content-Security-Policy", "Cache-Control")
 VARY = ("Accept", "Accept-Language")
 # Rendered answers a worker keeps in its own memory (a lookup is some 80 kB): the hot ones skip Redis.
@@ -63,6 +69,18 @@ def not_modified(request: HttpRequest, etag: str, last_modified: int) -> bool:
     return since is not None and last_modified <= since
 
 
+def token_user(request: HttpRequest):
+    """The active user whose token the request carries, or None. DRF authenticates again in the view; this only
+    decides whether the caller is spared the anonymous throttle, so a made-up token is throttled like no token."""
+    from rest_framework.authtoken.models import Token
+
+    scheme, _space, key = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if scheme.lower() != "token" or not key.strip():
+        return None
+    token = Token.objects.select_related("user").filter(key=key.strip()).first()
+    return token.user if token is not None and token.user.is_active else None
+
+
 class CachedApiMiddleware:
     def __init__(self, get_response) -> None:
         self.get_response = get_response
@@ -70,17 +88,22 @@ class CachedApiMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith(THROTTLED_PREFIXES):
             return self.get_response(request)
-        throttled = self.throttle(request)
-        if throttled is not None:
-            return throttled
-        cacheable = (
-            request.method in ("GET", "HEAD")
-            and request.path.startswith(CACHED_PREFIXES)
-            # Signed-in callers may one day see drafts: their answers are never shared.
-            and "HTTP_AUTHORIZATION" not in request.META
-        )
+        signed = "HTTP_AUTHORIZATION" in request.META and request.path.startswith(STAFF_PREFIX)
+        if not (signed and settings.API_ANON_THROTTLE_RATE and token_user(request) is not None):
+            throttled = self.throttle(request)
+            if throttled is not None:
+                return throttled
+        cacheable = request.method in ("GET", "HEAD") and request.path.startswith(CACHED_PREFIXES) and not signed
         if not cacheable:
-            return self.get_response(request)
+            response = self.get_response(request)
+            if request.path.startswith(STAFF_PREFIX):
+                patch_vary_headers(response, ("Authorization",))
+                if request.method not in ("GET", "HEAD"):
+                    patch_cache_control(response, private=True, no_store=True)
+                elif signed:
+                    # Drafts and the staff representation must not land in a shared cache.
+                    patch_cache_control(response, private=True)
+            return response
 
         revision = current_revision()
         key = response_key(request, revision.token)
@@ -115,6 +138,9 @@ class CachedApiMiddleware:
                 cache.set(f"kb:response:{key}", stored, settings.API_RESPONSE_CACHE_SECONDS)
                 LOCAL_ANSWERS.set(key, stored, revision.token)
         self.validators(response, etag, last_modified)
+        if request.path.startswith(STAFF_PREFIX):
+            # A staff token gets another answer at the same address.
+            patch_vary_headers(response, ("Authorization",))
         return response
 
     @staticmethod

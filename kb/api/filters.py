@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
 from regions.models import NATIONAL_CODE, Region, code_validator
+from sources.choices import Status
 
 
 class RegionCodeField(forms.ModelChoiceField):
@@ -61,6 +62,10 @@ class UpdatedSinceFilter(django_filters.IsoDateTimeFilter):
 
 
 class ContentFilterSet(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        choices=Status.choices,
+        label="Staff only (with a token): content in this status. Anonymous clients only ever see published content.",
+    )
     updated_since = UpdatedSinceFilter(
         field_name="updated_at",
         lookup_expr="gte",

@@ -30,6 +30,13 @@ class ParameterErrorSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="Why it was refused, in the request's language.")
 
 
+class ChangeSerializer(serializers.Serializer):
+    version = serializers.IntegerField(help_text="The version this save produced.")
+    changed_at = serializers.DateTimeField()
+    changed_by = serializers.CharField(allow_null=True, help_text="The staff user's username; null for the scheduler.")
+    fields = serializers.ListField(child=serializers.CharField(), help_text="The fields (and links, steps) it changed.")
+
+
 class ProblemSerializer(serializers.Serializer):
     """RFC 9457 problem details. `code` is stable for programs; `title` and `detail` are for people."""
 
@@ -43,6 +50,18 @@ class ProblemSerializer(serializers.Serializer):
     successor = serializers.URLField(
         required=False, allow_null=True, help_text="Present for gone only: where the replacement lives, if any."
     )
+    start_edit = serializers.URLField(
+        required=False, help_text="Present for edit_published only: POST here to get the pending edit to change."
+    )
+    current_version = serializers.IntegerField(
+        required=False, help_text="Present for stale_version only: the version the content is at now."
+    )
+    based_on_version = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Present for stale_version only: the version If-Match named."
+    )
+    changes = ChangeSerializer(
+        many=True, required=False, help_text="Present for stale_version only: every save since that version."
+    )
 
 
 STATUS_TITLES = {
@@ -52,8 +71,11 @@ STATUS_TITLES = {
     404: lambda: _("Not found"),
     405: lambda: _("Method not allowed"),
     406: lambda: _("Not acceptable"),
+    409: lambda: _("Conflict"),
     410: lambda: _("Gone"),
+    412: lambda: _("Precondition failed"),
     415: lambda: _("Unsupported media type"),
+    428: lambda: _("Precondition required"),
     429: lambda: _("Too many requests"),
     500: lambda: _("Internal server error"),
     503: lambda: _("Service unavailable"),
@@ -73,11 +95,21 @@ def problem(status: int, *, detail: str, instance: str, code: str, **extra: Any)
     return body | extra
 
 
+def parameter_name(prefix: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{prefix}[{key}]"
+    return f"{prefix}.{key}" if prefix else str(key)
+
+
 def flatten(detail: Any, prefix: str = "") -> list[dict[str, str]]:
-    """Turns DRF's nested error detail into a flat list of {parameter, detail}."""
+    """Turns DRF's nested error detail into a flat list of {parameter, detail}: `steps[1].ui_path` names a field of
+    the second item of a list in a request body."""
     if isinstance(detail, dict):
-        return [item for key, value in detail.items() for item in flatten(value, f"{prefix}{key}")]
+        # DRF keys the errors of a list's items by their index.
+        return [item for key, value in detail.items() for item in flatten(value, parameter_name(prefix, key))]
     if isinstance(detail, list):
+        if any(isinstance(value, dict) for value in detail):
+            return [item for index, value in enumerate(detail) for item in flatten(value, f"{prefix}[{index}]")]
         return [item for value in detail for item in flatten(value, prefix)]
     return [{"parameter": prefix or "non_field_errors", "detail": str(detail)}]
 
@@ -102,6 +134,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         code = code if isinstance(code, str) else "error"
     if isinstance(exc, Gone):
         extra["successor"] = exc.successor
+    # Errors that carry more for the client to act on (the write API's conflicts) say so in `extra`.
+    extra |= getattr(exc, "extra", {})
     response.data = problem(status, detail=detail, instance=request.path, code=code, **extra)
     response.content_type = PROBLEM_CONTENT_TYPE
     # Errors are JSON whatever the view renders otherwise (the schema view speaks YAML).

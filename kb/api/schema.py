@@ -1,27 +1,106 @@
 """OpenAPI generation: every operation documents the error responses it can give, in problem+json."""
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer
 
 from .problems import PROBLEM_CONTENT_TYPE, ProblemSerializer
+
+# Components that are either the public or the staff representation (see AutoSchema.get_response_serializers).
+EITHER_SUFFIX = "OrStaff"
 
 
 class AutoSchema(SpectacularAutoSchema):
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         ref = self.resolve_serializer(ProblemSerializer, "response").ref
+        writes = self.method not in ("GET", "HEAD", "OPTIONS")
+        staff_only = writes or self._staff_only_read()
         errors = {
-            "400": "A parameter is malformed or unknown; `errors` names it.",
-            "404": "Nothing is published at this address.",
+            "400": "A field of the body is refused; `errors` names each one (`steps[1].ui_path` for a field of an "
+            "item)."
+            if writes
+            else "A parameter is malformed or unknown; `errors` names it.",
+            "401": "No token was sent (staff only), or the token is not valid; WWW-Authenticate says which scheme "
+            "to use (Token)."
+            if staff_only
+            else "The token sent is not valid (reads need none).",
+            "404": "Nothing is published at this address." if not writes else "No content has this slug.",
             "406": "The Accept header asks for something other than JSON.",
             "429": "Too many requests; the Retry-After header says when to try again.",
         }
         if self._is_detail():
             errors["410"] = "The content was archived; `successor` points to its replacement, if any."
+        if staff_only:
+            errors["403"] = "The token's user lacks the permission (editors cannot publish, archive or revert)."
+        if writes:
+            errors["405"] = "The address does not take this method."
+            errors["415"] = "The body is not application/json."
+        if self._needs_precondition():
+            errors["409"] = (
+                "The workflow does not allow this now: published content is changed through its pending edit "
+                "(edit_published, with `start_edit`), an invalid transition, a draft still in use."
+            )
+            errors["412"] = "If-Match names an older version; `changes` says who changed which fields since."
+            errors["428"] = "If-Match is missing: send the ETag of your last GET of this content."
         for status, description in errors.items():
             responses.setdefault(
                 status, {"description": description, "content": {PROBLEM_CONTENT_TYPE: {"schema": ref}}}
             )
         return responses
 
+    def _staff_only_read(self) -> bool:
+        return getattr(self.view, "action", None) in getattr(self.view, "staff_only_reads", ())
+
+    def get_auth(self):
+        auths = super().get_auth()
+        # Reads of the content resources are open to all; the token only shows staff more.
+        if self.method == "GET" and not self._staff_only_read() and {} not in auths:
+            auths.append({})
+        return auths
+
     def _is_detail(self) -> bool:
         return getattr(self.view, "action", None) == "retrieve"
+
+    def _needs_precondition(self) -> bool:
+        return getattr(self.view, "action", None) in getattr(self.view, "precondition_actions", ())
+
+    def get_override_parameters(self):
+        parameters = list(super().get_override_parameters())
+        if self._needs_precondition():
+            parameters.append(
+                OpenApiParameter(
+                    "If-Match",
+                    OpenApiTypes.STR,
+                    OpenApiParameter.HEADER,
+                    required=True,
+                    description='The ETag of the staff GET (or of the last write) it is based on: "v<version>".',
+                )
+            )
+        return parameters
+
+    def get_response_serializers(self):
+        staff = getattr(self.view, "staff_serializer_class", None)
+        action = getattr(self.view, "action", None)
+        if staff is not None and action == "start_edit":
+            return {200: staff, 201: staff}
+        if staff is not None and self.method == "GET" and action in ("list", "retrieve"):
+            public = self.view.serializer_class
+            return PolymorphicProxySerializer(
+                component_name=public.__name__.removesuffix("Serializer") + EITHER_SUFFIX,
+                serializers=[public, staff],
+                resource_type_field_name=None,
+                many=action == "list",
+            )
+        return super().get_response_serializers()
+
+
+def either_representation(result, generator, request, public):
+    """A staff body may also fit the public shape (a source's fields are all public): "any of", not "one of"."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith(EITHER_SUFFIX) and "oneOf" in component:
+            component["anyOf"] = component.pop("oneOf")
+            component["description"] = (
+                "The public representation; with a staff token, the staff representation (drafts included)."
+            )
+    return result

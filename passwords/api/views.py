@@ -1,27 +1,32 @@
-"""Read-only endpoints for card types, default-password rules and password policies."""
+"""Endpoints for card types, default-password rules and password policies."""
 
-from kb.api.viewsets import PublishedContentViewSet, published_sources
+from kb.api.viewsets import published_sources
+from kb.api.writes import ContentViewSet
 from passwords.filtersets import CardTypeFilterSet, DefaultPasswordRuleFilterSet, PasswordPolicyFilterSet
 from passwords.models import CardType, DefaultPasswordRule, PasswordPolicy
 
 from .serializers import CardTypeSerializer, DefaultPasswordRuleSerializer, PasswordPolicySerializer
+from .staff import StaffCardTypeSerializer, StaffDefaultPasswordRuleSerializer, StaffPasswordPolicySerializer
 
 
-class CardTypeViewSet(PublishedContentViewSet):
+class CardTypeViewSet(ContentViewSet):
     # sources: CardTypeSerializer.sources
     queryset = CardType.objects.prefetch_related(published_sources()).order_by("slug")
     serializer_class = CardTypeSerializer
+    staff_serializer_class = StaffCardTypeSerializer
     filterset_class = CardTypeFilterSet
 
 
-class DefaultPasswordRuleViewSet(PublishedContentViewSet):
+class DefaultPasswordRuleViewSet(ContentViewSet):
     # region, card_type and sources: DefaultPasswordRuleSerializer
     queryset = DefaultPasswordRule.objects.select_related("region", "card_type").prefetch_related(published_sources())
     serializer_class = DefaultPasswordRuleSerializer
+    staff_serializer_class = StaffDefaultPasswordRuleSerializer
     filterset_class = DefaultPasswordRuleFilterSet
 
 
-class PasswordPolicyViewSet(PublishedContentViewSet):
+class PasswordPolicyViewSet(ContentViewSet):
     queryset = PasswordPolicy.objects.select_related("region", "card_type").prefetch_related(published_sources())
     serializer_class = PasswordPolicySerializer
+    staff_serializer_class = StaffPasswordPolicySerializer
     filterset_class = PasswordPolicyFilterSet

@@ -1,27 +1,30 @@
-"""Read-only endpoints for channels, procedures and FAQs."""
+"""Endpoints for channels, procedures and FAQs."""
 
 from django.db.models import Prefetch
 
-from kb.api.viewsets import PublishedContentViewSet, published_sources
+from kb.api.viewsets import published_sources
+from kb.api.writes import ContentViewSet
 from passwords.models import CardType
 from procedures.filtersets import ChannelFilterSet, FaqFilterSet, ProcedureFilterSet
 from procedures.models import Channel, Faq, Procedure
 
 from .serializers import ChannelSerializer, FaqSerializer, ProcedureSerializer
+from .staff import StaffChannelSerializer, StaffFaqSerializer, StaffProcedureSerializer
 
 
 def published_card_types() -> Prefetch:
     return Prefetch("card_types", queryset=CardType.objects.published())
 
 
-class ChannelViewSet(PublishedContentViewSet):
+class ChannelViewSet(ContentViewSet):
     # region and sources: ChannelSerializer
     queryset = Channel.objects.select_related("region").prefetch_related(published_sources())
     serializer_class = ChannelSerializer
+    staff_serializer_class = StaffChannelSerializer
     filterset_class = ChannelFilterSet
 
 
-class ProcedureViewSet(PublishedContentViewSet):
+class ProcedureViewSet(ContentViewSet):
     # region, channel, card_types, steps (ordered by Step.Meta.ordering) and sources: ProcedureSerializer
     # A procedure whose channel is not published cannot be followed: it is not served either.
     queryset = (
@@ -30,10 +33,11 @@ class ProcedureViewSet(PublishedContentViewSet):
         .prefetch_related(published_card_types(), "steps", published_sources())
     )
     serializer_class = ProcedureSerializer
+    staff_serializer_class = StaffProcedureSerializer
     filterset_class = ProcedureFilterSet
 
 
-class FaqViewSet(PublishedContentViewSet):
+class FaqViewSet(ContentViewSet):
     # regions, card_types, procedures and sources: FaqSerializer
     queryset = Faq.objects.prefetch_related(
         "regions",
@@ -42,4 +46,5 @@ class FaqViewSet(PublishedContentViewSet):
         published_sources(),
     )
     serializer_class = FaqSerializer
+    staff_serializer_class = StaffFaqSerializer
     filterset_class = FaqFilterSet

@@ -1,13 +1,15 @@
-"""Read-only endpoints for sources."""
+"""Endpoints for sources."""
 
-from kb.api.viewsets import PublishedContentViewSet
+from kb.api.writes import ContentViewSet
 from sources.filtersets import SourceFilterSet
 from sources.models import Source
 
 from .serializers import SourceSerializer
+from .staff import StaffSourceSerializer
 
 
-class SourceViewSet(PublishedContentViewSet):
+class SourceViewSet(ContentViewSet):
     queryset = Source.objects.order_by("title")
     serializer_class = SourceSerializer
+    staff_serializer_class = StaffSourceSerializer
     filterset_class = SourceFilterSet

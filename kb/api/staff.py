@@ -1,0 +1,271 @@
+"""What the write API shares: the staff representation of content, its validation by the model, and history.
+
+Staff read and write content in one shape: relations by their public identifiers (region code, slugs), the
+workflow's state alongside (status, version, pending edit). Whatever a client sends is checked by the model's own
+`full_clean()`, so the API refuses exactly what the admin refuses, field by field.
+"""
+
+import copy
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.fields import get_error_detail
+from rest_framework.settings import api_settings
+
+from sources.choices import Status
+from sources.models import ContentModel, Source, linked_identifier
+
+
+def django_errors(error: DjangoValidationError) -> dict | list:
+    """A model's ValidationError as DRF error detail, keyed by field, with form-wide errors as non_field_errors."""
+    detail = get_error_detail(error)
+    if isinstance(detail, dict) and NON_FIELD_ERRORS in detail:
+        detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
+    return detail
+
+
+def originals(model: type[ContentModel]):
+    """Content another object may link to: anything but a pending edit, which is a working copy, not content."""
+    return model._base_manager.filter(draft_of__isnull=True)
+
+
+def slugs(model: type[ContentModel], **kwargs) -> serializers.SlugRelatedField:
+    return serializers.SlugRelatedField(slug_field="slug", queryset=originals(model), **kwargs)
+
+
+def region_codes(**kwargs) -> serializers.SlugRelatedField:
+    from regions.models import Region
+
+    kwargs.setdefault("help_text", "Six-digit division code; 000000 is nationwide.")
+    return serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all(), **kwargs)
+
+
+@extend_schema_field({"type": "array", "items": {"type": "string"}})
+class LinesField(serializers.Field):
+    """A text field of one item per line (a procedure's requirements), read and written as a list of strings."""
+
+    def to_representation(self, value: str) -> list[str]:
+        return [line.strip() for line in value.splitlines() if line.strip()]
+
+    def to_internal_value(self, data) -> str:
+        if not isinstance(data, list) or not all(isinstance(item, str) for item in data):
+            raise serializers.ValidationError(_("Give a list of strings."))
+        if any("\n" in item for item in data):
+            raise serializers.ValidationError(_("One item per string; an item cannot hold a line break."))
+        return "\n".join(item.strip() for item in data if item.strip())
+
+
+class StaffContentSerializer(serializers.ModelSerializer):
+    """The staff representation of one kind of content; writable fields are what the model says, minus the
+    workflow's own, which only the workflow's actions move."""
+
+    status = serializers.ChoiceField(choices=Status.choices, read_only=True)
+    version = serializers.IntegerField(
+        read_only=True, help_text="Moves on with every save. Send the ETag of the version you edited as If-Match."
+    )
+    draft_of = serializers.SlugRelatedField(
+        slug_field="slug",
+        read_only=True,
+        allow_null=True,
+        help_text="For a pending edit: the published original it will replace.",
+    )
+    pending_edit = serializers.SerializerMethodField(help_text="For published content: the slug of its pending edit.")
+    replaced_by = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    verified_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    workflow_fields = [
+        "status", "version", "draft_of", "pending_edit", "replaced_by", "publish_at", "verified_at", "verified_by",
+        "created_at", "updated_at",
+    ]  # fmt: skip
+    # Rows the object owns that are written with it (a procedure's steps): name → how to snapshot them.
+    owned_fields: tuple[str, ...] = ()
+
+    class Meta:
+        read_only_fields = ["publish_at", "verified_at", "created_at", "updated_at"]
+
+    def validate_slug(self, value: str) -> str:
+        # The slug is the content's address: chosen once, at creation.
+        if self.instance is not None and value != self.instance.slug:
+            raise serializers.ValidationError(_("The slug cannot change; create new content instead."))
+        return value
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_pending_edit(self, obj: ContentModel) -> str | None:
+        if obj.status != Status.PUBLISHED:
+            return None
+        return type(obj)._base_manager.filter(draft_of=obj).values_list("slug", flat=True).first()
+
+    def link_names(self) -> set[str]:
+        return {field.name for field in self.Meta.model._meta.many_to_many}
+
+    def validate(self, attrs: dict) -> dict:
+        """The model's own rules, on the object as it would be saved (for PATCH: the stored row with the change)."""
+        model = self.Meta.model
+        candidate = copy.copy(self.instance) if self.instance is not None else model()
+        for name, value in attrs.items():
+            if name not in self.link_names() and name not in self.owned_fields:
+                setattr(candidate, name, value)
+        try:
+            candidate.full_clean(exclude=sorted(self.link_names()))
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(django_errors(error)) from error
+        return attrs
+
+    def create(self, validated_data: dict) -> ContentModel:
+        return self.save_content(self.Meta.model(), validated_data, "created through the API")
+
+    def update(self, instance: ContentModel, validated_data: dict) -> ContentModel:
+        return self.save_content(instance, validated_data, "changed through the API")
+
+    @transaction.atomic
+    def save_content(self, instance: ContentModel, data: dict, reason: str) -> ContentModel:
+        snapshot = self.related_snapshot(data)
+        for name, value in data.items():
+            if name not in snapshot:
+                setattr(instance, name, value)
+        user = self.context["request"].user
+        # Token authentication sets the user inside the view only: the history middleware cannot see it.
+        instance._history_user = user
+        instance._change_reason = reason
+        if instance.pk is None:
+            instance.save()
+            if snapshot:
+                instance.restore_related_snapshot(snapshot)
+                # The creation record was written before the links existed: it must show them, for a revert.
+                record = instance.history.order_by("-history_id").first()
+                record.related_snapshot = instance.history_related_snapshot()
+                record.save(update_fields=["related_snapshot"])
+        else:
+            # Links first, so that the historical record the save writes holds them; a stale save undoes them.
+            if snapshot:
+                instance.restore_related_snapshot(snapshot)
+            instance.save()
+        return instance
+
+    def related_snapshot(self, data: dict) -> dict[str, list]:
+        """Links and owned rows from the request, in the shape `restore_related_snapshot` takes."""
+        snapshot: dict[str, list] = {}
+        model = self.Meta.model
+        for name in self.link_names() & data.keys():
+            key = linked_identifier(model._meta.get_field(name).related_model)
+            snapshot[name] = [str(getattr(obj, key)) for obj in data[name]]
+        for name in self.owned_fields:
+            if name in data:
+                snapshot[name] = [{**row, "position": position} for position, row in enumerate(data[name], start=1)]
+        return snapshot
+
+
+class CitingSerializer(StaffContentSerializer):
+    sources = slugs(Source, many=True, allow_empty=False, help_text="Slugs of the sources it cites: at least one.")
+
+
+# Bodies of the workflow's actions.
+
+
+class EmptySerializer(serializers.Serializer):
+    """No body is needed; an empty JSON object is accepted."""
+
+
+class ReturnSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000, help_text="Why, for the log.")
+
+
+class PublishSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=280,
+        help_text="A public change note, shown with the content (e.g. what changed for people).",
+    )
+
+
+class ScheduleSerializer(serializers.Serializer):
+    publish_at = serializers.DateTimeField(help_text="When it goes live; ISO 8601, in the future.")
+
+
+class ArchiveSerializer(serializers.Serializer):
+    replaced_by = serializers.SlugField(
+        required=False, allow_null=True, help_text="Slug of the published content of the same kind that replaces it."
+    )
+
+
+class RevertSerializer(serializers.Serializer):
+    history_id = serializers.IntegerField(min_value=1, help_text="The `history_id` of a version in its history.")
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    history_id = serializers.IntegerField(help_text="Names this version for a revert.")
+    version = serializers.IntegerField()
+    date = serializers.DateTimeField()
+    user = serializers.CharField(allow_null=True, help_text="The staff user's username; null for the scheduler.")
+    type = serializers.ChoiceField(choices=["created", "changed", "deleted"])
+    status = serializers.ChoiceField(choices=Status.choices)
+    reason = serializers.CharField(allow_null=True)
+    changed_fields = serializers.ListField(
+        child=serializers.CharField(), help_text="What this save changed: fields, links and steps."
+    )
+
+
+# History: what changed, by whom, when.
+
+# Columns every save moves: they say nothing about what changed.
+UNCOMPARED = ["version", "updated_at", "created_at"]
+RECORD_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
+
+
+def changed_fields(record, previous) -> list[str]:
+    if previous is None:
+        return []
+    names = set(record.diff_against(previous, excluded_fields=UNCOMPARED).changed_fields)
+    new, old = record.related_snapshot or {}, previous.related_snapshot or {}
+    names |= {key for key in new.keys() | old.keys() if new.get(key) != old.get(key)}
+    return sorted(names)
+
+
+def username(user) -> str | None:
+    return user.get_username() if user is not None else None
+
+
+def history_entries(obj: ContentModel) -> list[dict]:
+    """Every recorded version of `obj`, newest first, each with the fields it changed."""
+    records = list(obj.history.select_related("history_user").order_by("history_date", "history_id"))
+    entries, previous = [], None
+    for record in records:
+        entries.append(
+            {
+                "history_id": record.history_id,
+                "version": record.version,
+                "date": record.history_date,
+                "user": username(record.history_user),
+                "type": RECORD_TYPES.get(record.history_type, "changed"),
+                "status": record.status,
+                "reason": record.history_change_reason,
+                "changed_fields": changed_fields(record, previous),
+            }
+        )
+        previous = record
+    return entries[::-1]
+
+
+def changes_since(obj: ContentModel, version: int | None) -> list[dict]:
+    """The saves of `obj` after `version`, oldest first: what a client editing that version has not seen."""
+    if version is None:
+        return []
+    history = obj.history.select_related("history_user").order_by("history_date", "history_id")
+    previous = history.filter(version__lte=version).last()
+    changes = []
+    for record in history.filter(version__gt=version):
+        changes.append(
+            {
+                "version": record.version,
+                "changed_at": record.history_date,
+                "changed_by": username(record.history_user),
+                "fields": changed_fields(record, previous),
+            }
+        )
+        previous = record
+    return changes

@@ -1,0 +1,73 @@
+"""The staff representation of channels, procedures (with their steps) and FAQs."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from kb.api.staff import CitingSerializer, LinesField, StaffContentSerializer, django_errors, region_codes, slugs
+from passwords.models import CardType
+from procedures.models import Channel, Faq, Procedure, Step
+
+
+class StaffChannelSerializer(CitingSerializer):
+    """A channel as staff read and write it."""
+
+    region = region_codes()
+
+    class Meta(StaffContentSerializer.Meta):
+        model = Channel
+        fields = [
+            "slug", "kind", "name", "region", "phone", "url", "opening_hours", "description", "sources",
+            *StaffContentSerializer.workflow_fields,
+        ]  # fmt: skip
+
+
+class StaffStepSerializer(serializers.ModelSerializer):
+    position = serializers.IntegerField(read_only=True, help_text="Given by the order of the list, from 1.")
+
+    class Meta:
+        model = Step
+        fields = ["position", "instruction", "ui_path"]
+
+    def validate(self, attrs: dict) -> dict:
+        try:
+            Step(position=1, **attrs).full_clean(exclude=["procedure", "position"])
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(django_errors(error)) from error
+        return attrs
+
+
+class StaffProcedureSerializer(CitingSerializer):
+    """A procedure as staff read and write it."""
+
+    region = region_codes()
+    card_types = slugs(CardType, many=True, required=False, help_text="Card type slugs; empty: every card type.")
+    channel = slugs(Channel)
+    requirements = LinesField(required=False, help_text="What to bring, one item per string.")
+    steps = StaffStepSerializer(
+        many=True, required=False, help_text="In order; writing the list replaces every step of the procedure."
+    )
+
+    owned_fields = ("steps",)
+
+    class Meta(StaffContentSerializer.Meta):
+        model = Procedure
+        fields = [
+            "slug", "kind", "title", "summary", "region", "card_types", "channel", "holder_must_be_present",
+            "who_may_act", "requirements", "duration", "fee", "standing", "steps", "sources",
+            *StaffContentSerializer.workflow_fields,
+        ]  # fmt: skip
+
+
+class StaffFaqSerializer(CitingSerializer):
+    """A FAQ as staff read and write it."""
+
+    regions = region_codes(many=True, required=False, help_text="Six-digit division codes; empty: every region.")
+    card_types = slugs(CardType, many=True, required=False)
+    procedures = slugs(Procedure, many=True, required=False)
+
+    class Meta(StaffContentSerializer.Meta):
+        model = Faq
+        fields = [
+            "slug", "question", "answer", "regions", "card_types", "procedures", "sources",
+            *StaffContentSerializer.workflow_fields,
+        ]  # fmt: skip

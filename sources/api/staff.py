@@ -1,0 +1,15 @@
+"""The staff representation of sources, read and written by the write API."""
+
+from kb.api.staff import StaffContentSerializer
+from sources.models import Source
+
+
+class StaffSourceSerializer(StaffContentSerializer):
+    """A source as staff read and write it."""
+
+    class Meta(StaffContentSerializer.Meta):
+        model = Source
+        fields = [
+            "slug", "title", "publisher", "url", "published_on", "retrieved_on", "note",
+            *StaffContentSerializer.workflow_fields,
+        ]  # fmt: skip
