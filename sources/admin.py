@@ -20,7 +20,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from . import workflow
 from .admin_filters import NeedsReviewFilter
 from .choices import Status
-from .history import changes_since, pending_changes, related_changes
+from .history import pending_changes, related_changes, stale_summary
 from .models import AuditEntry, ChangeNote, ContentModel, Source, StaleEdit
 
 
@@ -48,14 +48,14 @@ class VersionedForm(forms.ModelForm):
 
 
 def stale_message(obj: ContentModel, based_on: int) -> str:
-    summary = changes_since(obj, based_on)
+    who, when, what = stale_summary(obj, based_on)
     return gettext(
         "%(who)s saved this at %(when)s while you were editing it, changing: %(what)s. Your changes were not "
         "saved: reload the page to see theirs, then make your change again."
     ) % {
-        "who": summary.users or gettext("Someone else"),
-        "when": summary.when,
-        "what": summary.fields or gettext("its links or steps"),
+        "who": who or gettext("Someone else"),
+        "when": when,
+        "what": what or gettext("its links or steps"),
     }
 
 

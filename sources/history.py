@@ -1,7 +1,5 @@
 """Readable summaries of content history, for the admin's history page and for refusing stale edits."""
 
-from dataclasses import dataclass
-
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
@@ -20,40 +18,75 @@ def record_history(instance: ContentModel, *, user=None, reason: str = "") -> No
     )
 
 
-# Moved by every save, so never news to a reader.
-BOOKKEEPING_FIELDS = {"version", "updated_at"}
+# Columns every save moves: they say nothing about what changed.
+UNCOMPARED = ["version", "updated_at", "created_at"]
+RECORD_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
 
 
-@dataclass(frozen=True)
-class ChangeSummary:
-    fields: str
-    users: str
-    when: str
+def changed_fields(record, previous) -> list[str]:
+    if previous is None:
+        return []
+    names = set(record.diff_against(previous, excluded_fields=UNCOMPARED).changed_fields)
+    new, old = record.related_snapshot or {}, previous.related_snapshot or {}
+    names |= {key for key in new.keys() | old.keys() if new.get(key) != old.get(key)}
+    return sorted(names)
 
 
-def changes_since(obj: ContentModel, version: int) -> ChangeSummary:
-    """What others changed in `obj` after the version an editor started from: field names, who, and when last."""
-    records = list(obj.history.filter(id=obj.pk).select_related("history_user").order_by("-history_date"))
-    newer = [record for record in records if record.version > version]
-    base = next((record for record in records if record.version <= version), None)
-    if not newer:
-        return ChangeSummary(fields="", users="", when="")
-    latest = newer[0]
-    names: list[str] = []
-    if base is not None:
-        delta = latest.diff_against(base)
-        names = [
-            str(obj._meta.get_field(change.field).verbose_name)
-            for change in delta.changes
-            if change.field not in BOOKKEEPING_FIELDS
-        ]
-        names += related_changes(base.related_snapshot, latest.related_snapshot, names_only=True)
-    users = sorted({str(record.history_user) for record in newer if record.history_user is not None})
-    return ChangeSummary(
-        fields=", ".join(dict.fromkeys(names)),
-        users=", ".join(users),
-        when=date_format(localtime(latest.history_date), "DATETIME_FORMAT"),
-    )
+def username(user) -> str | None:
+    return user.get_username() if user is not None else None
+
+
+def history_entries(obj: ContentModel) -> list[dict]:
+    """Every recorded version of `obj`, newest first, each with the fields it changed."""
+    records = list(obj.history.select_related("history_user").order_by("history_date", "history_id"))
+    entries, previous = [], None
+    for record in records:
+        entries.append(
+            {
+                "history_id": record.history_id,
+                "version": record.version,
+                "date": record.history_date,
+                "user": username(record.history_user),
+                "type": RECORD_TYPES.get(record.history_type, "changed"),
+                "status": record.status,
+                "reason": record.history_change_reason,
+                "changed_fields": changed_fields(record, previous),
+            }
+        )
+        previous = record
+    return entries[::-1]
+
+
+def changes_since(obj: ContentModel, version: int | None) -> list[dict]:
+    """The saves of `obj` after `version`, oldest first: what a client editing that version has not seen."""
+    if version is None:
+        return []
+    history = obj.history.select_related("history_user").order_by("history_date", "history_id")
+    previous = history.filter(version__lte=version).last()
+    changes = []
+    for record in history.filter(version__gt=version):
+        changes.append(
+            {
+                "version": record.version,
+                "changed_at": record.history_date,
+                "changed_by": username(record.history_user),
+                "fields": changed_fields(record, previous),
+            }
+        )
+        previous = record
+    return changes
+
+
+def stale_summary(obj: ContentModel, version: int) -> tuple[str, str, str]:
+    """Who changed `obj` after `version`, when last, and which fields (by their labels), for a refused save."""
+    changes = changes_since(obj, version)
+    if not changes:
+        return "", "", ""
+    names = dict.fromkeys(name for change in changes for name in change["fields"])
+    labels = [str(LABELS[name]()) if name in LABELS else str(obj._meta.get_field(name).verbose_name) for name in names]
+    people = sorted({change["changed_by"] for change in changes if change["changed_by"]})
+    when = date_format(localtime(changes[-1]["changed_at"]), "DATETIME_FORMAT")
+    return ", ".join(people), when, ", ".join(labels)
 
 
 LABELS = {

@@ -22,6 +22,7 @@ from rest_framework.response import Response
 
 from sources import workflow
 from sources.choices import Status
+from sources.history import changes_since, history_entries
 from sources.models import ContentModel, StaleEdit
 
 from .problems import ChangeSerializer
@@ -33,9 +34,7 @@ from .staff import (
     ReturnSerializer,
     RevertSerializer,
     ScheduleSerializer,
-    changes_since,
     django_errors,
-    history_entries,
     originals,
 )
 from .viewsets import PublishedContentViewSet
