@@ -151,7 +151,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["kb.api.filters.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "kb.api.pagination.PageNumberPagination",
     # Throttling happens in kb.api.caching.CachedApiMiddleware, before any cached answer is served.
     "DEFAULT_THROTTLE_CLASSES": [],
@@ -180,6 +180,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "kb.api.schema.describe_query_values",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "StatusEnum": "sources.choices.Status",
         "StandingEnum": "sources.choices.Standing",
