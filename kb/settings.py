@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "kb.observability.RequestIdMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before the slash-appending redirect and the URL resolver: /API/, /api and over-long queries answer JSON.
+    "kb.api.guards.ApiGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -53,6 +53,7 @@ STATUS_TITLES = {
     405: lambda: _("Method not allowed"),
     406: lambda: _("Not acceptable"),
     410: lambda: _("Gone"),
+    414: lambda: _("URI too long"),
     415: lambda: _("Unsupported media type"),
     429: lambda: _("Too many requests"),
     500: lambda: _("Internal server error"),
@@ -110,10 +111,10 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     return response
 
 
-def json_problem_response(request, status: int, detail: str, code: str) -> HttpResponse:
+def json_problem_response(request, status: int, detail: str, code: str, **extra: Any) -> HttpResponse:
     """For errors raised outside DRF views (unknown URLs, server errors) on API paths."""
     return HttpResponse(
-        dumps(problem(status, detail=detail, instance=request.path, code=code)),
+        dumps(problem(status, detail=detail, instance=request.path, code=code, **extra)),
         status=status,
         content_type=PROBLEM_CONTENT_TYPE,
     )
