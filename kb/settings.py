@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "regions",
     "sources",
     "embed",
@@ -70,6 +71,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Innermost: after the language is chosen (answers are cached per language) and the user is known (the
     # throttle asks), and inside the middleware that add security headers, so cached answers get them too.
     "kb.api.caching.CachedApiMiddleware",
@@ -200,6 +202,26 @@ SPECTACULAR_SETTINGS = {
         "ChannelKindEnum": "procedures.choices.ChannelKind",
         "ProcedureKindEnum": "procedures.choices.ProcedureKind",
     },
+}
+
+# Content-Security-Policy on every response that does not set its own (the embed widget sets one with the hashes of
+# its inline style and script). Pages load only this site's scripts, none inline: the admin has none, and Swagger UI
+# loads its init script from /api/docs/?script. Styles may be inline (Swagger UI and ReDoc set style attributes and
+# inject style elements); ReDoc renders in a blob: worker; Swagger's icons are data: images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "worker-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
 }
 
 # Any origin may read the API; nothing else is opened to other origins.
