@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "embed",
     "passwords",
     "procedures",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -75,6 +76,8 @@ MIDDLEWARE = [
     # Innermost: after the language is chosen (answers are cached per language) and the user is known (the
     # throttle asks), and inside the middleware that add security headers, so cached answers get them too.
     "kb.api.caching.CachedApiMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kb.urls"
@@ -84,7 +87,8 @@ ASGI_APPLICATION = "kb.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Templates of the project's own (kb/templates: the sign-in lock-out page); apps keep theirs.
+        "DIRS": [BASE_DIR / "kb" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -128,6 +132,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Admin sign-in is limited by django-axes: after AXES_FAILURE_LIMIT failed attempts for one username from one address,
+# that pair is locked out (429) for DJANGO_LOGIN_COOLOFF_HOURS, or until staff clear it (Admin → Axes → Access
+# attempts, or `manage.py axes_reset_username <name>`). The address is read as the throttle reads it (NUM_PROXIES).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("DJANGO_LOGIN_COOLOFF_HOURS", default=1.0)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "kb.login_limits.client_address"
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 
 # Chinese is the default language of labels; `Accept-Language: en` (or the admin's language) switches to English.
 LANGUAGE_CODE = "zh-hans"
