@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "passwords",
     "procedures",
     "axes",
+    "backup",
 ]
 
 MIDDLEWARE = [
