@@ -63,11 +63,12 @@ MIDDLEWARE = [
     "kb.observability.RequestIdMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Before the slash-appending redirect and the URL resolver: /API/, /api and over-long queries answer JSON.
-    "kb.api.guards.ApiGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # After the language is chosen, before the slash-appending redirect and the URL resolver: /API/, /api,
+    # repeated parameters and over-long queries answer JSON.
+    "kb.api.guards.ApiGuardMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

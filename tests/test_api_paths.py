@@ -61,3 +61,9 @@ def test_gunicorn_lets_long_request_lines_through_to_the_json_414():
             assert status == 404 and content_type == "application/problem+json"
         finally:
             stop(server)
+
+
+@pytest.mark.parametrize(("language", "words"), [("zh-hans", "这个参数只能给一次"), ("en", "Give this parameter once")])
+def test_refusals_before_any_view_speak_the_request_language(client, language, words):
+    response = client.get("/api/v1/regions/?page=1&page=1", HTTP_ACCEPT_LANGUAGE=language)
+    assert words in assert_problem(response, 400, "invalid_parameter", "page")["detail"]
