@@ -71,3 +71,9 @@ def test_the_embed_widget_keeps_its_own_policy(client):
     policy = directives(response)
     assert policy["frame-ancestors"] == ["*"]
     assert any(source.startswith("'sha256-") for source in policy["script-src"])
+
+
+def test_redoc_loads_no_outside_font(client):
+    response = client.get("/api/redoc/")
+    assert response.status_code == 200 and b"<redoc" in response.content
+    assert b"googleapis" not in response.content and b"gstatic" not in response.content
