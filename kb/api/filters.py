@@ -65,11 +65,14 @@ class BoundedIsoDateTimeField(django_filters.fields.IsoDateTimeField):
 
     def clean(self, value):
         moment = super().clean(value)
-        if moment is not None and moment.year < 1900:
+        if moment is None:
+            return None
+        if moment.year < 1900:
             return self.EARLIEST
-        if moment is not None and moment.year > 2999:
+        if moment.year > 2999:
             return self.LATEST
-        return moment
+        # PostgreSQL refuses offsets beyond ±15:59, which ISO 8601 allows (-22:45): the same instant in UTC.
+        return moment.astimezone(datetime.UTC)
 
 
 class UpdatedSinceFilter(django_filters.IsoDateTimeFilter):

@@ -5,8 +5,8 @@ from django.utils.translation import gettext as _
 
 from .problems import json_problem_response
 
-# Far above any query the API takes (its longest legitimate ones are a few hundred bytes), and below gunicorn's
-# limit on the whole request line (gunicorn.conf.py), so that Django, not gunicorn, answers what lies between.
+# Far above any query the API takes (its longest legitimate ones are a few hundred bytes). gunicorn lets request
+# lines up to 1 MiB through to here (gunicorn.conf.py).
 MAX_QUERY_STRING = 4096
 
 
@@ -16,7 +16,7 @@ def is_api_path(path: str) -> bool:
 
 
 class ApiGuardMiddleware:
-    """Answers an over-long query string with a JSON 414, and any /api address that is not exactly under /api/
+    """Answers an over-long query string with a JSON 400, and any /api address that is not exactly under /api/
     (`/api` without its slash, `/API/...`) with a JSON 404, before Django's slash-appending redirect or its HTML
     404 page could answer it. A parameter given twice is a 400 naming it: which of the two counts is ambiguous
     (caches and proxies may disagree with Django's last-wins), so neither does."""
@@ -27,7 +27,8 @@ class ApiGuardMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if len(request.META.get("QUERY_STRING", "")) > MAX_QUERY_STRING:
             detail = _("The query string is longer than %(limit)d bytes.") % {"limit": MAX_QUERY_STRING}
-            return json_problem_response(request, 414, detail, "uri_too_long")
+            # A 400 rather than 414 URI Too Long: the API documents every refused parameter as a 400.
+            return json_problem_response(request, 400, detail, "query_too_long")
         if is_api_path(request.path) and not request.path.startswith("/api/"):
             return json_problem_response(
                 request, 404, _("No API resource lives at this address; the API is under /api/v1/."), "not_found"

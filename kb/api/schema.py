@@ -11,10 +11,10 @@ class AutoSchema(SpectacularAutoSchema):
         responses = super()._get_response_bodies(direction)
         ref = self.resolve_serializer(ProblemSerializer, "response").ref
         errors = {
-            "400": "A parameter is malformed or unknown; `errors` names it.",
+            "400": "A parameter is malformed, unknown, empty or repeated (`errors` names it), or the query string is "
+            "longer than 4096 bytes.",
             "404": "Nothing is published at this address.",
             "406": "The Accept header asks for something other than JSON.",
-            "414": "The query string is longer than 4096 bytes.",
             "429": "Too many requests; the Retry-After header says when to try again.",
         }
         if self._is_detail():
