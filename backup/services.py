@@ -59,7 +59,8 @@ def import_json(path: Path, *, database: str = "default") -> None:
         for model, times in stamps.items():
             for pk, moment in times.items():
                 model.objects.using(database).filter(pk=pk).update(updated_at=moment)
-        # Rows kept their ids: the next id each table hands out must come after them (PostgreSQL's sequences).
+        # Rows without a natural key keep their ids: the next id each table hands out must come after them
+        # (PostgreSQL's sequences).
         models = {model for model in apps.get_models() if model._meta.app_label in {"regions", "sources",
                   "passwords", "procedures", "auth"}}  # fmt: skip
         with connection.cursor() as cursor:

@@ -169,8 +169,8 @@ class FilterBackend(DjangoFilterBackend):
         if not filterset.is_valid():
             errors = filterset.form.errors.as_data()
             if all(error.code == "unknown_region" for field in errors.values() for error in field):
-                name, [error] = next(iter(errors.items()))
-                raise NotFound(f"{name}: {error.messages[0]}")
+                name, field_errors = next(iter(errors.items()))
+                raise NotFound(f"{name}: {field_errors[0].messages[0]}")
             raise translate_validation(filterset.errors)
         return filterset.qs
 
