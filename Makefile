@@ -8,7 +8,7 @@ PORT ?= 8000
 # The development server runs with DEBUG on unless told otherwise; production sets its own environment.
 run setup: export DJANGO_DEBUG ?= 1
 
-.PHONY: run setup install test lint format lock bench
+.PHONY: run setup install test lint format lock bench fuzz backup restore
 
 run: setup
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
@@ -40,6 +40,22 @@ format: install
 # The benchmark: PostgreSQL and Redis at their usual local addresses, wrk from Debian (apt-get install wrk).
 bench: install
 	$(BIN)/python -m bench.run
+
+# Schemathesis against the live schema of the app under gunicorn (scripts/fuzz.py); an SQLite file by default, or
+# FUZZ_DATABASE_URL=postgres://.../name (that database is dropped and recreated).
+FUZZ_DATABASE_URL ?=
+fuzz: install
+	$(BIN)/python -m scripts.fuzz $(if $(FUZZ_DATABASE_URL),--database-url $(FUZZ_DATABASE_URL))
+
+# A backup of the content (natural-key JSON, any database): make backup [FILE=path]; FORMAT=postgres for pg_dump.
+FILE ?= backup-$(shell date +%Y%m%d-%H%M%S).$(if $(filter postgres,$(FORMAT)),dump,json)
+FORMAT ?= json
+backup: install
+	$(BIN)/python manage.py backup $(FILE) --format $(FORMAT)
+
+# Restores a backup (either format) into a new database: make restore FILE=path (see README, Operations).
+restore: install
+	$(BIN)/python manage.py restore $(FILE)
 
 # Re-pins every dependency (and its own dependencies) from pyproject.toml into requirements.lock.
 lock:

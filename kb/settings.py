@@ -54,11 +54,14 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "import_export",
+    "csp",
     "regions",
     "sources",
     "embed",
     "passwords",
     "procedures",
+    "axes",
+    "backup",
 ]
 
 MIDDLEWARE = [
@@ -68,6 +71,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # After the language is chosen, before the slash-appending redirect and the URL resolver: /API/, /api,
+    # repeated parameters and over-long queries answer JSON.
+    "kb.api.guards.ApiGuardMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -75,9 +81,12 @@ MIDDLEWARE = [
     # Records the signed-in user on every historical record, whichever code path saves.
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Innermost: after the language is chosen (answers are cached per language) and the user is known (the
     # throttle asks), and inside the middleware that add security headers, so cached answers get them too.
     "kb.api.caching.CachedApiMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kb.urls"
@@ -87,7 +96,8 @@ ASGI_APPLICATION = "kb.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Templates of the project's own (kb/templates: the sign-in lock-out page); apps keep theirs.
+        "DIRS": [BASE_DIR / "kb" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -134,6 +144,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Admin sign-in is limited by django-axes: after AXES_FAILURE_LIMIT failed attempts for one username from one address,
+# that pair is locked out (429) for DJANGO_LOGIN_COOLOFF_HOURS, or until staff clear it (Admin → Axes → Access
+# attempts, or `manage.py axes_reset_username <name>`). The address is read as the throttle reads it (NUM_PROXIES).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("DJANGO_LOGIN_COOLOFF_HOURS", default=1.0)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "kb.login_limits.client_address"
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+
 # Chinese is the default language of labels; `Accept-Language: en` (or the admin's language) switches to English.
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -161,7 +182,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["kb.api.filters.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "kb.api.pagination.PageNumberPagination",
     # Throttling happens in kb.api.caching.CachedApiMiddleware, before any cached answer is served.
     "DEFAULT_THROTTLE_CLASSES": [],
@@ -181,7 +202,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Yibao KB API",
     "DESCRIPTION": (
         "Initial passwords of medical-insurance and social-security cards in China, and how to change or reset "
-        "them, by region, card type and channel. Read-only and anonymous. Errors are RFC 9457 problem details "
+        "them, by region, card type and channel. Anonymous reads. Errors are RFC 9457 problem details "
         "(application/problem+json). Every GET carries ETag and Last-Modified and honours If-None-Match and "
         "If-Modified-Since. Chinese by default; send Accept-Language: en for English labels and errors. "
         "Staff tools write with a token (Authorization: Token <key>): they read drafts and content in review in the "
@@ -192,6 +213,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "kb.api.schema.either_representation",
+        "kb.api.schema.describe_query_values",
     ],
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -212,6 +234,26 @@ SPECTACULAR_SETTINGS = {
         "ChannelKindEnum": "procedures.choices.ChannelKind",
         "ProcedureKindEnum": "procedures.choices.ProcedureKind",
     },
+}
+
+# Content-Security-Policy on every response that does not set its own (the embed widget sets one with the hashes of
+# its inline style and script). Pages load only this site's scripts, none inline: the admin has none, and Swagger UI
+# loads its init script from /api/docs/?script. Styles may be inline (Swagger UI and ReDoc set style attributes and
+# inject style elements); ReDoc renders in a blob: worker; Swagger's icons are data: images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "worker-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
 }
 
 # Any origin may read the API; nothing else is opened to other origins.

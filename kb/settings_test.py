@@ -18,3 +18,5 @@ MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMid
 API_ANON_THROTTLE_RATE = None
 # One process, one cache: the revision copy can be trusted until a change commits, as with Redis in production.
 CONTENT_REVISION_CACHE_SECONDS = None
+# Sign-in limits would lock out tests that sign in repeatedly; tests/test_login_limits.py turns them on.
+AXES_ENABLED = False

@@ -10,9 +10,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import defaults
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from kb import health
+from kb.api.guards import is_api_path
 from kb.api.problems import json_problem_response
 from sources.admin_views import freshness
 
@@ -30,7 +31,8 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("api/v1/", include(("kb.api_router", "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # The split view serves Swagger UI's init script from its own address (?script): no inline script to allow.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("embed.urls")),
 ]
@@ -43,14 +45,14 @@ if os.environ.get("BENCH_CEILING_BODY"):
 
 def handler400(request, exception):
     # Refused before any view runs (a Host not served here, too many parameters): still JSON under /api/.
-    if request.path.startswith("/api/"):
+    if is_api_path(request.path):
         return json_problem_response(request, 400, _("The request could not be understood."), "bad_request")
     return defaults.bad_request(request, exception)
 
 
 def handler404(request, exception):
     # Unknown addresses under /api/ answer in the API's error shape, not with an HTML page.
-    if request.path.startswith("/api/"):
+    if is_api_path(request.path):
         return json_problem_response(request, 404, _("No API resource lives at this address."), "not_found")
     return defaults.page_not_found(request, exception)
 
@@ -63,7 +65,7 @@ def handler500(request):
         )
         response["Retry-After"] = "5"
         return response
-    if request.path.startswith(("/api/", "/embed/", "/oembed")):
+    if is_api_path(request.path) or request.path.startswith(("/embed/", "/oembed")):
         return json_problem_response(
             request, 500, _("The server failed to answer; the error is logged."), "server_error"
         )

@@ -3,7 +3,7 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
-from kb.api.filters import AppliesToCardTypeFilter, ContentFilterSet, RegionScopedFilterSet
+from kb.api.filters import AppliesToCardTypeFilter, ContentFilterSet, RegionScopedFilterSet, StrictBooleanFilter
 from sources.choices import Standing
 
 from .choices import Medium, Password, RuleKind
@@ -12,7 +12,7 @@ from .models import CardType, DefaultPasswordRule, PasswordPolicy
 
 class CardTypeFilterSet(ContentFilterSet):
     medium = django_filters.ChoiceFilter(choices=Medium.choices)
-    has_financial_account = django_filters.BooleanFilter()
+    has_financial_account = StrictBooleanFilter()
     ordering = django_filters.OrderingFilter(fields=["slug", "name", "updated_at"])
 
     class Meta:

@@ -80,3 +80,32 @@ def publisher_client(publisher):
     client = Client()
     client.force_login(publisher)
     return client
+
+
+@pytest.fixture
+def fresh_database_url(tmp_path):
+    """The URL of a new, empty database of the kind the tests run on: an SQLite file, or a PostgreSQL database on
+    the test database's server (named after it, dropped afterwards)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+        return
+    import psycopg
+    from psycopg import sql
+
+    settings = connection.settings_dict
+    name = f"{settings['NAME']}_fresh"
+    server = f"postgres://{settings['USER']}:{settings['PASSWORD']}@{settings['HOST']}:{settings['PORT'] or 5432}"
+
+    def drop_and(create: bool) -> None:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            if create:
+                admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+    drop_and(create=True)
+    try:
+        yield f"{server}/{name}"
+    finally:
+        drop_and(create=False)

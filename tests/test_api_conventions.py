@@ -151,9 +151,75 @@ def test_docs_are_served_without_any_outside_asset(client):
     assert "swagger-ui" in html and "cdn." not in html and "unpkg" not in html
 
 
-@pytest.mark.parametrize("value", ["0001-01-01", "0001-01-01T07:59:59+08:00", "9999-12-31T23:59:59-01:00"])
-def test_dates_at_the_ends_of_the_calendar_are_400_not_500(client, value):
-    assert_problem(client.get("/api/v1/regions/", {"updated_since": value}), 400, "invalid_parameter", "updated_since")
+@pytest.mark.parametrize(
+    ("value", "count"),
+    [
+        ("0001-01-01", 3212),
+        ("0001-01-01T07:59:59+08:00", 3212),
+        ("9999-12-31T23:59:59-01:00", 0),
+        # An offset ISO 8601 allows and PostgreSQL does not (beyond ±15:59).
+        ("2000-01-25T09:58:57-22:45", 3212),
+    ],
+)
+def test_dates_at_the_ends_of_the_calendar_are_answered_not_500(client, value, count):
+    # Any valid date-time is accepted (the schema says date-time); one before 1900 means everything, one after 2999
+    # nothing, without the time-zone shift that would overflow at year 1 or 9999.
+    response = client.get("/api/v1/regions/", {"updated_since": value})
+    assert response.status_code == 200 and response.json()["count"] == count
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        ("/api/v1/regions/", "updated_since"),
+        ("/api/v1/regions/", "parent"),
+        ("/api/v1/procedures/", "region"),
+        ("/api/v1/procedures/", "card_type"),
+        ("/api/v1/password-rules/", "valid_on"),
+        ("/api/v1/card-types/", "has_financial_account"),
+        ("/api/v1/faqs/", "procedure"),
+        ("/api/v1/lookup/?region=420102", "on"),
+        ("/api/v1/lookup/?region=420102", "card_type"),
+        ("/api/v1/lookup/", "region"),
+    ],
+)
+def test_an_empty_parameter_is_a_400_naming_it_not_an_absent_one(client, path, parameter):
+    separator = "&" if "?" in path else "?"
+    response = client.get(f"{path}{separator}{parameter}=")
+    body = assert_problem(response, 400, "invalid_parameter", parameter)
+    assert "empty" in body["detail"] or "空" in body["detail"]
+
+
+def test_an_empty_search_means_no_search(client):
+    response = client.get("/api/v1/regions/?search=&page_size=1")
+    assert response.status_code == 200 and response.json()["count"] == 3212
+
+
+@pytest.mark.parametrize("ordering", ["", ",", "code,", "code,,level"])
+def test_ordering_names_at_least_one_field_and_none_empty(client, ordering):
+    assert_problem(client.get("/api/v1/regions/", {"ordering": ordering}), 400, "invalid_parameter", "ordering")
+
+
+@pytest.mark.parametrize(("value", "status"), [("true", 200), ("false", 200), ("null", 400), ("1", 400)])
+def test_a_boolean_filter_takes_true_or_false_only(client, value, status):
+    assert client.get("/api/v1/card-types/", {"has_financial_account": value}).status_code == status
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [("/api/v1/regions/", "parent"), ("/api/v1/procedures/", "region"), ("/api/v1/channels/", "region_within")],
+)
+def test_an_unknown_region_code_is_a_404_like_in_the_lookup(client, path, parameter):
+    body = assert_problem(client.get(path, {parameter: "999999"}), 404, "not_found")
+    assert body["detail"].startswith(f"{parameter}: ")
+
+
+def test_the_schema_lists_the_published_card_types_and_refuses_empty_values(client):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    parameters = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/procedures/"]["get"]["parameters"]}
+    assert "ssc-gen2" in parameters["card_type"]["enum"]
+    assert parameters["card_type"]["minLength"] == 1 and parameters["region"]["minLength"] == 1
+    assert "minLength" not in parameters["search"]
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""Migrations run backward and forward again on a populated database, and the content loads back unchanged."""
+"""Migrations run backward and forward again on a populated database, and the content loads back unchanged: on a
+database of the kind the tests run on (a new SQLite file, or a new PostgreSQL database beside the test one)."""
 
 import os
 import subprocess
@@ -16,10 +17,10 @@ def manage(env: dict[str, str], *command: str) -> str:
     return finished.stdout
 
 
-def test_migrations_run_backward_and_forward_on_a_populated_database(tmp_path):
+def test_migrations_run_backward_and_forward_on_a_populated_database(fresh_database_url):
     env = os.environ | {
         "DJANGO_SETTINGS_MODULE": "kb.settings_test",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "DATABASE_URL": fresh_database_url,
         "REDIS_URL": "",
     }
     manage(env, "migrate", "--no-input")

@@ -1,10 +1,15 @@
 """Filters shared by every resource: region codes, the sub-tree of a region, change dates."""
 
+import datetime
+
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from drf_spectacular.utils import extend_schema_field
+from rest_framework.exceptions import NotFound, ValidationError
 
 from regions.models import NATIONAL_CODE, Region, code_validator
 from sources.choices import Status
@@ -24,7 +29,11 @@ class RegionCodeField(forms.ModelChoiceField):
         if value in self.empty_values:
             return None
         code_validator(value)
-        return super().to_python(value)
+        try:
+            return super().to_python(value)
+        except forms.ValidationError as error:
+            # Well formed, but no region has it: the filter backend answers 404 (see FilterBackend).
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="unknown_region") from error
 
 
 @extend_schema_field({"type": "string", "pattern": "^[0-9]{6}$", "example": "420100"})
@@ -48,13 +57,23 @@ def within(region: Region, field: str = "region") -> Q:
 
 
 class BoundedIsoDateTimeField(django_filters.fields.IsoDateTimeField):
-    """An ISO 8601 date-time within years 1900–2999: near year 1 or 9999 a time zone shift overflows."""
+    """Any ISO 8601 date-time, held within years 1900–3000: near year 1 or 9999 a time zone shift overflows.
+
+    Nothing in the database is older than 1900 or newer than 3000, so the answer is the same."""
+
+    EARLIEST = datetime.datetime(1900, 1, 1, tzinfo=datetime.UTC)
+    LATEST = datetime.datetime(3000, 1, 1, tzinfo=datetime.UTC)
 
     def clean(self, value):
-        value = super().clean(value)
-        if value is not None and not 1900 <= value.year <= 2999:
-            raise forms.ValidationError(_("Give a date-time between the years 1900 and 2999."), code="out_of_range")
-        return value
+        moment = super().clean(value)
+        if moment is None:
+            return None
+        if moment.year < 1900:
+            return self.EARLIEST
+        if moment.year > 2999:
+            return self.LATEST
+        # PostgreSQL refuses offsets beyond ±15:59, which ISO 8601 allows (-22:45): the same instant in UTC.
+        return moment.astimezone(datetime.UTC)
 
 
 class UpdatedSinceFilter(django_filters.IsoDateTimeFilter):
@@ -112,3 +131,57 @@ class AppliesToCardTypeFilter(django_filters.ModelChoiceFilter):
         if queryset.model._meta.get_field(self.field_name).many_to_many:
             return queryset.filter(listing_or_unlisted(queryset, self.field_name, [value]))
         return queryset.filter(Q(**{self.field_name: value}) | Q(**{f"{self.field_name}__isnull": True}))
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """`true` or `false` only: django-filter's own field also reads `1`, `null` or `unknown`, the last two as "no
+    filter"."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if value in ("true", "false"):
+            return value == "true"
+        raise forms.ValidationError(_("Must be true or false."), code="invalid")
+
+    def validate(self, value) -> None:
+        pass
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, with two differences the API documents.
+
+    An empty value is refused rather than read as "no filter": `?updated_since=` or `?region=` is a client's mistake
+    (an unset variable in a template, most often), and answering with everything would hide it. Only free-text
+    `search` may be empty; `ordering` names at least one field. And a well-formed region code that names no region
+    is a 404, as in the lookup: the schema cannot list every code, so a code it allows may still be unknown."""
+
+    may_be_empty = ("search",)
+
+    def filter_queryset(self, request, queryset, view):
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        refuse_empty(request, [name for name in filterset.filters if name not in self.may_be_empty])
+        if "ordering" in filterset.filters and "" in request.query_params.get("ordering", "x").split(","):
+            raise ValidationError({"ordering": [_("Name one field or more, separated by commas, with none empty.")]})
+        if not filterset.is_valid():
+            errors = filterset.form.errors.as_data()
+            if all(error.code == "unknown_region" for field in errors.values() for error in field):
+                name, field_errors = next(iter(errors.items()))
+                raise NotFound(f"{name}: {field_errors[0].messages[0]}")
+            raise translate_validation(filterset.errors)
+        return filterset.qs
+
+
+def refuse_empty(request, names) -> None:
+    """A 400 naming every parameter in `names` that was sent with an empty value."""
+    empty = [name for name in names if name in request.query_params and not request.query_params[name].strip()]
+    if empty:
+        raise ValidationError({name: [_("Must not be empty: leave the parameter out instead.")] for name in empty})

@@ -144,10 +144,10 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     return response
 
 
-def json_problem_response(request, status: int, detail: str, code: str) -> HttpResponse:
+def json_problem_response(request, status: int, detail: str, code: str, **extra: Any) -> HttpResponse:
     """For errors raised outside DRF views (unknown URLs, server errors) on API paths."""
     return HttpResponse(
-        dumps(problem(status, detail=detail, instance=request.path, code=code)),
+        dumps(problem(status, detail=detail, instance=request.path, code=code, **extra)),
         status=status,
         content_type=PROBLEM_CONTENT_TYPE,
     )

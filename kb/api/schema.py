@@ -1,5 +1,6 @@
 """OpenAPI generation: every operation documents the error responses it can give, in problem+json."""
 
+from django.db import DatabaseError
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer
@@ -20,7 +21,8 @@ class AutoSchema(SpectacularAutoSchema):
             "400": "A field of the body is refused; `errors` names each one (`steps[1].ui_path` for a field of an "
             "item)."
             if writes
-            else "A parameter is malformed or unknown; `errors` names it.",
+            else "A parameter is malformed, unknown, empty or repeated (`errors` names it), or the query string is "
+            "longer than 4096 bytes.",
             "401": "No token was sent (staff only), or the token is not valid; WWW-Authenticate says which scheme "
             "to use (Token)."
             if staff_only
@@ -103,4 +105,37 @@ def either_representation(result, generator, request, public):
             component["description"] = (
                 "The public representation; with a staff token, the staff representation (drafts included)."
             )
+    return result
+
+
+# Free text, which may be empty; every other query parameter refuses an empty value (kb.api.filters.refuse_empty).
+MAY_BE_EMPTY = {"search"}
+
+
+def describe_query_values(result, generator, request, public):
+    """Postprocessing hook: says in the schema what the API refuses, so that a client (or a fuzzer) can tell a value
+    the API accepts from one it answers with a 400: empty values, and card-type slugs that are not published (listed,
+    from the database, as the schema is served)."""
+    from passwords.models import CardType
+
+    try:
+        slugs = list(CardType.objects.published().order_by("slug").values_list("slug", flat=True))
+    except DatabaseError:
+        # Generated offline (manage.py spectacular without a database): slugs stay a free string.
+        slugs = None
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                if parameter["in"] == "query" and schema.get("type") == "array":
+                    schema.setdefault("minItems", 1)
+                if parameter["in"] != "query" or parameter["name"] in MAY_BE_EMPTY or schema.get("type") != "string":
+                    continue
+                if parameter["name"] == "card_type" and slugs is not None:
+                    parameter["schema"] = schema = {
+                        "type": "string",
+                        "enum": slugs,
+                        "description": "The slug of a published card type (see /api/v1/card-types/).",
+                    }
+                schema.setdefault("minLength", 1)
     return result

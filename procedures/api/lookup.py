@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kb.api.filters import refuse_empty
 from procedures.selectors import lookup_answer, published_card_type_slugs
 from regions.models import code_validator
 
@@ -47,6 +48,7 @@ class LookupView(APIView):
         ),
     )
     def get(self, request: Request) -> Response:
+        refuse_empty(request, LookupQuerySerializer().fields)
         query = LookupQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data

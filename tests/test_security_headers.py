@@ -1,0 +1,79 @@
+"""Content-Security-Policy on every page: HTML pages load only this site's scripts, and none inline, so that the
+admin and the API docs render under the policy; the embed widget keeps its own policy with its hashes."""
+
+import pytest
+from bs4 import BeautifulSoup
+
+pytestmark = pytest.mark.django_db
+
+
+def directives(response) -> dict[str, list[str]]:
+    policy = response["Content-Security-Policy"]
+    return {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
+
+
+def inline_scripts(response) -> list[str]:
+    soup = BeautifulSoup(response.content, "html.parser")
+    return [
+        str(tag)[:80]
+        for tag in soup.find_all("script")
+        if not tag.get("src") and tag.get("type") != "application/ld+json"
+    ]
+
+
+@pytest.mark.parametrize("path", ["/admin/login/", "/api/docs/", "/api/redoc/", "/api/v1/regions/"])
+def test_pages_carry_a_policy_that_allows_no_inline_script(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    policy = directives(response)
+    assert policy["script-src"] == ["'self'"] and policy["object-src"] == ["'none'"]
+    assert policy["frame-ancestors"] == ["'none'"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/",
+        "/admin/procedures/procedure/",
+        "/admin/procedures/procedure/add/",
+        "/admin/regions/region/",
+        "/api/docs/",
+        "/api/redoc/",
+    ],
+)
+def test_admin_and_docs_pages_render_without_inline_scripts(admin_client, path):
+    response = admin_client.get(path)
+    assert response.status_code == 200
+    assert inline_scripts(response) == []
+
+
+def test_a_procedures_change_page_with_sortable_steps_has_no_inline_script(admin_client):
+    from procedures.models import Procedure
+
+    procedure = Procedure.objects.filter(steps__isnull=False).first()
+    response = admin_client.get(f"/admin/procedures/procedure/{procedure.pk}/change/")
+    assert response.status_code == 200 and b"sortable" in response.content.lower()
+    assert inline_scripts(response) == []
+
+
+def test_swagger_ui_loads_its_init_script_from_this_site(client):
+    html = BeautifulSoup(client.get("/api/docs/").content, "html.parser")
+    sources = [tag["src"] for tag in html.find_all("script")]
+    init = next(src for src in sources if "script=" in src)
+    response = client.get(init)
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/javascript")
+    assert b"SwaggerUIBundle" in response.content and b"/api/schema/" in response.content
+
+
+def test_the_embed_widget_keeps_its_own_policy(client):
+    response = client.get("/embed/v1/420100/")
+    assert response.status_code == 200
+    policy = directives(response)
+    assert policy["frame-ancestors"] == ["*"]
+    assert any(source.startswith("'sha256-") for source in policy["script-src"])
+
+
+def test_redoc_loads_no_outside_font(client):
+    response = client.get("/api/redoc/")
+    assert response.status_code == 200 and b"<redoc" in response.content
+    assert b"googleapis" not in response.content and b"gstatic" not in response.content
