@@ -1,7 +1,9 @@
 """Backups of the content, and restoring them: a natural-key JSON export for any database, pg_dump for PostgreSQL.
 
 The JSON export holds every row of the content apps (regions, sources, card types, rules, policies, channels,
-procedures with their steps, FAQs, citations, and any table those apps add) and the staff groups, with foreign keys
+procedures with their steps, FAQs, citations, their history, change notes and audit log, and any table those apps
+add), the staff groups and the staff accounts the history names (with their password hashes: keep backups as safe
+as the database; API tokens are left out and are issued again), with foreign keys
 written as natural keys (region codes, slugs, content types by name) so that it loads into any freshly migrated
 database. The PostgreSQL dump (`pg_dump -Fc`) is the whole database, users and sessions included.
 """
@@ -17,7 +19,9 @@ from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import connections, transaction
 
-CONTENT_APPS = ["regions", "sources", "passwords", "procedures", "auth.group"]
+from sources.history import history_paused
+
+CONTENT_APPS = ["regions", "sources", "passwords", "procedures", "auth.group", "auth.user"]
 # A counter for cache keys, not content: loading a backup moves it on by itself, which is what caches need.
 NOT_CONTENT = ["sources.ContentRevision"]
 PG_DUMP_MAGIC = b"PGDMP"
@@ -45,7 +49,8 @@ def import_json(path: Path, *, database: str = "default") -> None:
         raise RestoreRefused("The database already holds content; restore into a freshly migrated database.")
     connection = connections[database]
     stamps: dict[type, dict] = defaultdict(dict)
-    with transaction.atomic(using=database), open(path, encoding="utf-8") as file:
+    # The history is restored from the backup; the links being set again must not add versions to it.
+    with transaction.atomic(using=database), open(path, encoding="utf-8") as file, history_paused():
         waiting = []
         for item in serializers.deserialize("json", file, using=database, handle_forward_references=True):
             item.save(using=database)

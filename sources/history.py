@@ -1,14 +1,32 @@
 """Readable summaries of content history, for the admin's history page and for refusing stale edits."""
 
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from .models import ContentModel
 
+_paused: ContextVar[bool] = ContextVar("history_paused", default=False)
+
+
+@contextlib.contextmanager
+def history_paused() -> Iterator[None]:
+    """No record_history() inside: for restoring a backup, which brings its own history."""
+    token = _paused.set(True)
+    try:
+        yield
+    finally:
+        _paused.reset(token)
+
 
 def record_history(instance: ContentModel, *, user=None, reason: str = "") -> None:
     """Adds a historical record of `instance` as it stands, links and owned rows included, without saving it."""
+    if _paused.get():
+        return
     type(instance).history.bulk_history_create(
         [instance],
         update=True,
