@@ -77,6 +77,8 @@ class AutoSchema(SpectacularAutoSchema):
                     OpenApiParameter.HEADER,
                     required=True,
                     description='The ETag of the staff GET (or of the last write) it is based on: "v<version>".',
+                    # ASCII only: a server refuses other bytes in a header before the app sees them.
+                    pattern=r"^[\x21-\x7e][\x20-\x7e]*$",
                 )
             )
         return parameters
@@ -129,6 +131,9 @@ def describe_query_values(result, generator, request, public):
                 schema = parameter.get("schema", {})
                 if parameter["in"] == "query" and schema.get("type") == "array":
                     schema.setdefault("minItems", 1)
+                if parameter["in"] == "query" and parameter["name"] in MAY_BE_EMPTY and schema.get("type") == "string":
+                    # Free text, but never a NUL character (refused with a 400 like every other parameter).
+                    schema.setdefault("pattern", "^[^\u0000]*$")
                 if parameter["in"] != "query" or parameter["name"] in MAY_BE_EMPTY or schema.get("type") != "string":
                     continue
                 if parameter["name"] == "card_type" and slugs is not None:
