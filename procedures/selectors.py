@@ -120,17 +120,6 @@ def build_fragments(codes: list[str]) -> dict[str, dict[str, list]]:
         .prefetch_related(Prefetch("card_types", queryset=CardType.objects.published()), "steps", published_sources())
     )
     channels = list(Channel.objects.filter(**scoped).select_related("region").prefetch_related(published_sources()))
-    # One query for the change notes of all four kinds.
-    attach_change_notes([*rules, *policies, *procedures, *channels])
-
-    for row in LookupRuleSerializer(rules, many=True).data:
-        fragments[row["resolved_from"]["code"]]["rules"].append(row)
-    for row in LookupPolicySerializer(policies, many=True).data:
-        fragments[row["resolved_from"]["code"]]["policies"].append(row)
-    for row in LookupProcedureSerializer(procedures, many=True).data:
-        fragments[row["resolved_from"]["code"]]["procedures"].append(row)
-    for row in ChannelSerializer(channels, many=True).data:
-        fragments[row["region"]["code"]]["channels"].append(row)
 
     # FAQs about a region go to its fragment; FAQs about no region in particular go to the root's.
     faqs = Faq.objects.filter(status=Status.PUBLISHED).prefetch_related(
@@ -144,7 +133,20 @@ def build_fragments(codes: list[str]) -> dict[str, dict[str, list]]:
         faqs = faqs.filter(regions__code__in=codes) | faqs.filter(regions__isnull=True)
     else:
         faqs = faqs.filter(regions__code__in=codes)
-    for faq in faqs.distinct():
+    faqs = list(faqs.distinct())
+    # One query for the change notes of all five kinds.
+    attach_change_notes([*rules, *policies, *procedures, *channels, *faqs])
+
+    for row in LookupRuleSerializer(rules, many=True).data:
+        fragments[row["resolved_from"]["code"]]["rules"].append(row)
+    for row in LookupPolicySerializer(policies, many=True).data:
+        fragments[row["resolved_from"]["code"]]["policies"].append(row)
+    for row in LookupProcedureSerializer(procedures, many=True).data:
+        fragments[row["resolved_from"]["code"]]["procedures"].append(row)
+    for row in ChannelSerializer(channels, many=True).data:
+        fragments[row["region"]["code"]]["channels"].append(row)
+
+    for faq in faqs:
         row = dict(LookupFaqSerializer(faq).data)
         regions = {region.code for region in faq.regions.all()}
         row["_procedures"] = [procedure.slug for procedure in faq.procedures.all()]

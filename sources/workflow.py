@@ -175,6 +175,8 @@ def _merge_into_original(copy: ContentModel, user: User) -> ContentModel:
     if copy.verified_at and (original.verified_at is None or copy.verified_at > original.verified_at):
         original.verified_at, original.verified_by_id = copy.verified_at, copy.verified_by_id
     snapshot = copy.history_related_snapshot()
+    # The copy's deletion record names who published it.
+    copy._history_user = user if user is not None and user.is_authenticated else None
     copy.delete()
     original.restore_related_snapshot(snapshot)
     _save(original, user, "edit published")

@@ -107,12 +107,12 @@ class LookupProcedureSerializer(ResolvedFromMixin, ProcedureSerializer):
         fields = [*ProcedureSerializer.Meta.fields, "resolved_from", "nationwide"]
 
 
-class LookupFaqSerializer(serializers.ModelSerializer):
+class LookupFaqSerializer(PublicHistoryMixin, serializers.ModelSerializer):
     sources = SourceSummarySerializer(many=True, read_only=True)
 
     class Meta:
         model = Faq
-        fields = ["slug", "question", "answer", "sources"]
+        fields = ["slug", "question", "answer", "sources", *PublicHistoryMixin.history_fields]
 
 
 class LookupRegionSerializer(serializers.ModelSerializer):

@@ -106,6 +106,20 @@ def test_faqs_concern_the_region_or_its_procedures(client):
     assert not slugs & {"wuhan-initial-password", "shanghai-initial-password", "yanggao-000000"}
 
 
+def test_faqs_in_the_lookup_carry_their_change_notes(client):
+    from procedures.models import Faq
+    from sources.models import ChangeNote
+
+    ChangeNote.objects.create(
+        content_object=Faq.objects.get(slug="xinxiang-activate-by-phone"),
+        note="电话号码已核对",
+        changed_on="2026-11-01",
+    )
+    faqs = {f["slug"]: f for f in lookup(client, region="410702")["faqs"]}
+    assert faqs["xinxiang-activate-by-phone"]["changes"] == [{"date": "2026-11-01", "note": "电话号码已核对"}]
+    assert faqs["is-yibaoma-a-password"]["changes"] == []
+
+
 def test_policies_resolve_like_rules(client):
     policies = lookup(client, region="410702")["password_policy"]
     medical_policies = [p for p in policies if p["password"] == "medical_account"]
