@@ -20,7 +20,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from . import workflow
 from .admin_filters import NeedsReviewFilter
 from .choices import Status
-from .history import pending_changes, related_changes, stale_summary
+from .history import pending_changes, record_history, related_changes, stale_summary
 from .models import AuditEntry, ChangeNote, ContentModel, Source, StaleEdit
 
 
@@ -194,8 +194,7 @@ class ContentAdmin(SimpleHistoryAdmin):
         super().save_related(request, form, formsets, change)
         obj = form.instance
         del obj.skip_history_when_saving
-        obj._history_user = request.user
-        obj.save(update_fields=["updated_at"])
+        record_history(obj, user=request.user, created=not change)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:

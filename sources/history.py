@@ -23,17 +23,27 @@ def history_paused() -> Iterator[None]:
         _paused.reset(token)
 
 
-def record_history(instance: ContentModel, *, user=None, reason: str = "") -> None:
+def record_history(instance: ContentModel, *, user=None, reason: str = "", created: bool = False) -> None:
     """Adds a historical record of `instance` as it stands, links and owned rows included, without saving it."""
     if _paused.get():
         return
     type(instance).history.bulk_history_create(
         [instance],
-        update=True,
+        update=not created,
         default_user=user,
         default_change_reason=reason,
         custom_historical_attrs={"related_snapshot": instance.history_related_snapshot()},
     )
+
+
+@contextlib.contextmanager
+def one_history_record(instance: ContentModel, *, user=None, reason: str = "") -> Iterator[None]:
+    """What is written inside (the object, then its links and owned rows) becomes one historical record, taken at
+    the end so that it holds all of it; nothing is recorded if the block fails."""
+    created = instance._state.adding
+    with instance.history_deferred():
+        yield
+    record_history(instance, user=user, reason=reason, created=created)
 
 
 # Columns every save moves: they say nothing about what changed.

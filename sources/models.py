@@ -1,5 +1,8 @@
 """Where facts come from, and the fields every piece of curated content shares."""
 
+import contextlib
+from collections.abc import Iterator
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
@@ -178,11 +181,20 @@ class ContentModel(models.Model):
         }
 
     def restore_related_snapshot(self, snapshot: dict[str, list]) -> None:
-        """Makes the object's links (and owned rows, see Procedure) what `snapshot` says. The caller saves the
-        object afterwards, which records the result in its history once."""
+        """Makes the object's links (and owned rows, see Procedure) what `snapshot` says. The caller records the
+        result in history once: by saving the object afterwards, or with `sources.history.one_history_record`."""
+        with self.history_deferred():
+            self._restore_related(snapshot)
+
+    @contextlib.contextmanager
+    def history_deferred(self) -> Iterator[None]:
+        """Saves and link changes inside write no historical record: the caller writes one when all is in place."""
+        if hasattr(self, "skip_history_when_saving"):
+            yield
+            return
         self.skip_history_when_saving = True
         try:
-            self._restore_related(snapshot)
+            yield
         finally:
             del self.skip_history_when_saving
 

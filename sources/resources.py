@@ -19,6 +19,7 @@ from import_export import fields, resources, widgets
 
 from . import workflow
 from .choices import AuditAction, Status
+from .history import one_history_record
 from .models import ContentModel
 
 LIST_SEPARATORS = re.compile(r"[;,]")
@@ -236,15 +237,15 @@ class ContentResource(resources.ModelResource):
         instance._history_user = user if user is not None and user.is_authenticated else None
         instance._change_reason = f"imported from {kwargs.get('file_name') or 'a file'}"[:100]
 
-    def do_instance_save(self, instance, is_create) -> None:
-        # Recorded in history once, below, when its links and steps are in place too.
-        instance.save_without_historical_record(force_insert=is_create)
+    def save_instance(self, instance, is_create, row, **kwargs) -> None:
+        # Recorded in history once, when its links and steps (after_save_instance) are in place too.
+        with one_history_record(instance):
+            super().save_instance(instance, is_create, row, **kwargs)
 
     def after_save_instance(self, instance, row, **kwargs) -> None:
         for name, rows in pending_links(instance).items():
             getattr(instance, name).set(rows)
         self.save_owned_rows(instance)
-        instance.save()
         if instance.draft_of_id is not None:
             self._pending_edits += 1
 

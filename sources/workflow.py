@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .choices import AuditAction, Status
+from .history import one_history_record
 from .models import AuditEntry, ChangeNote, ContentModel
 
 PUBLISH_PERMISSION = "sources.publish_content"
@@ -208,11 +209,10 @@ def start_edit(obj: ContentModel, user: User) -> ContentModel:
         status=Status.DRAFT,
         draft_of=obj,
     )
-    copy.full_clean()
-    copy.save_without_historical_record()
-    copy.restore_related_snapshot(obj.history_related_snapshot())
-    # Recorded once, with the links and steps it was given.
-    _save(copy, user, f"edit of {obj.slug} started")
+    # One historical record, holding the links and steps the copy was given.
+    with one_history_record(copy):
+        _save(copy, user, f"edit of {obj.slug} started")
+        copy.restore_related_snapshot(obj.history_related_snapshot())
     return copy
 
 

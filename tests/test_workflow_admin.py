@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from passwords.models import DefaultPasswordRule
 from procedures.models import Procedure
-from sources.models import AuditEntry, ChangeNote
+from sources.models import AuditEntry, ChangeNote, Source
 from tests.admin_forms import form_data
 from tests.factories import make_procedure, make_rule, make_source
 
@@ -163,6 +163,30 @@ def test_every_change_is_in_the_history_with_who_and_what(editor, editor_client,
     page = publisher_client.get(admin_url(rule, "history")).content.decode()
     assert "123456" in page and "222222" in page  # the readable diff
     assert "editors-user" in page
+
+
+def test_each_admin_save_is_one_version_and_one_record_that_holds_its_links(editor, editor_client):
+    add_page = reverse("admin:sources_source_add")
+    data = form_data(editor_client.get(add_page).content)
+    data |= {"slug": ["admin-made"], "title": ["人社局公告"], "publisher": ["人社局"]}
+    assert editor_client.post(add_page, data).status_code == 302
+    source = Source.objects.get(slug="admin-made")
+    assert source.version == 1
+    assert [(r.history_type, r.version, r.history_user) for r in source.history.all()] == [("+", 1, editor)]
+
+    rule = make_rule(slug="linked", value="123456")
+    records_before = rule.history.count()
+    data = form_data(editor_client.get(admin_url(rule)).content)
+    data["value"] = ["222222"]
+    data["citations-0-source"] = [str(source.pk)]  # the inline that holds its sources
+    assert editor_client.post(admin_url(rule), data).status_code == 302
+
+    rule.refresh_from_db()
+    assert rule.version == 2
+    assert rule.history.count() == records_before + 1
+    latest = rule.history.latest()
+    assert (latest.history_type, latest.version, latest.value) == ("~", 2, "222222")
+    assert latest.related_snapshot["sources"] == ["admin-made"]
 
 
 def test_a_publisher_reverts_fields_and_sources(publisher, publisher_client, editor_client):

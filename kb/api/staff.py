@@ -17,6 +17,7 @@ from rest_framework.fields import get_error_detail
 from rest_framework.settings import api_settings
 
 from sources.choices import Status
+from sources.history import one_history_record
 from sources.models import ContentModel, Source, linked_identifier
 
 
@@ -131,19 +132,11 @@ class StaffContentSerializer(serializers.ModelSerializer):
         # Token authentication sets the user inside the view only: the history middleware cannot see it.
         instance._history_user = user
         instance._change_reason = reason
-        if instance.pk is None:
+        # One historical record, with the links: a revert to it must restore them too.
+        with one_history_record(instance):
             instance.save()
             if snapshot:
                 instance.restore_related_snapshot(snapshot)
-                # The creation record was written before the links existed: it must show them, for a revert.
-                record = instance.history.order_by("-history_id").first()
-                record.related_snapshot = instance.history_related_snapshot()
-                record.save(update_fields=["related_snapshot"])
-        else:
-            # Links first, so that the historical record the save writes holds them; a stale save undoes them.
-            if snapshot:
-                instance.restore_related_snapshot(snapshot)
-            instance.save()
         return instance
 
     def related_snapshot(self, data: dict) -> dict[str, list]:
