@@ -13,7 +13,6 @@ import argparse
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -22,7 +21,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from scripts.servers import ROOT, create_postgres_database, start_gunicorn, stop
+
 PYTHON = sys.executable
 WRK_SCRIPT = Path(__file__).resolve().parent / "paths.lua"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/yibao_kb_bench"
@@ -81,23 +81,13 @@ def environment(args: argparse.Namespace, body_path: Path) -> dict[str, str]:
     }
 
 
-def ensure_database(url: str) -> None:
-    if not url.startswith("postgres"):
-        return
-    import psycopg
-
-    name = url.rsplit("/", 1)[1].split("?")[0]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as connection:
-        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            connection.execute(f'CREATE DATABASE "{name}"')
-
-
 def manage(env: dict[str, str], *command: str) -> None:
     subprocess.run([PYTHON, "manage.py", *command], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
 def prepare(args: argparse.Namespace, env: dict[str, str]) -> None:
-    ensure_database(args.database_url)
+    if args.database_url.startswith("postgres"):
+        create_postgres_database(args.database_url)
     manage(env, "migrate", "--no-input")
     manage(env, "import_regions")
     manage(env, "load_content", "--missing-only")
@@ -207,31 +197,6 @@ def warm_fragments(counties: list[str]) -> None:
             client.get(f"/api/v1/lookup/?region={code}")
 
 
-def start_server(args: argparse.Namespace, env: dict[str, str]) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [
-            PYTHON, "-m", "gunicorn", "kb.wsgi:application", "--bind", f"127.0.0.1:{args.port}",
-            "--workers", str(args.workers), "--worker-class", "gthread", "--threads", "4",
-            "--log-level", "warning",
-        ],
-        cwd=ROOT, env=env, start_new_session=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{args.port}/bench/ceiling/", timeout=1).read()
-            return server
-        except OSError:
-            time.sleep(0.2)
-    stop_server(server)
-    raise SystemExit("gunicorn did not start within 30 seconds")
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    os.killpg(server.pid, signal.SIGTERM)
-    server.wait(timeout=30)
-
-
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
@@ -334,7 +299,7 @@ def main() -> None:
         client = Client()
         for path in next(s for s in all_scenarios if s.name == "region search by pinyin, warm").paths:
             client.get(path)  # popular searches have been asked before
-        server = start_server(args, env)
+        server = start_gunicorn(env, args.port, workers=args.workers, ready_path="/bench/ceiling/", log_level="warning")
         try:
             etag = urllib.request.urlopen(f"http://127.0.0.1:{args.port}{lookup}").headers["ETag"]
             warm_up(args, all_scenarios, workdir)
@@ -351,7 +316,7 @@ def main() -> None:
                 first.scenario, (first.rps + rps) / 2, (first.p50_ms + p50) / 2, max(first.p99_ms, p99), None
             )
         finally:
-            stop_server(server)
+            stop(server)
     print(
         f"\n{os.cpu_count()} CPUs, gunicorn {args.workers} workers × 4 threads, wrk {args.threads} threads × "
         f"{args.connections} connections, {args.duration} s per endpoint, lookup body {len(warm_answer.content)} bytes"

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.servers import ROOT, free_port, populate, production_env, start_gunicorn, stop
+from scripts.servers import ROOT, create_postgres_database, free_port, populate, production_env, start_gunicorn, stop
 
 # Everything the API promises: no 5xx, statuses, content types, bodies and headers as documented; malformed input
 # refused and well-formed input accepted. Checks about authentication and stateful links do not apply to an
@@ -53,7 +53,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="kb-fuzz-") as scratch:
         database_url = args.database_url or f"sqlite:///{Path(scratch) / 'fuzz.sqlite3'}"
         if args.database_url:
-            recreate_postgres_database(database_url)
+            create_postgres_database(database_url, replace=True)
         env = production_env(database_url)
         populate(env)
         port = free_port()
@@ -135,16 +135,6 @@ def run_schemathesis(port: int, args: argparse.Namespace, shard: Shard) -> int:
 
 
 OUTPUT_LOCK = threading.Lock()
-
-
-def recreate_postgres_database(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    name = url.rsplit("/", 1)[1].split("?")[0]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as connection:
-        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 if __name__ == "__main__":

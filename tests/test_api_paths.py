@@ -7,8 +7,8 @@ import urllib.request
 
 import pytest
 
+from scripts.servers import free_port, production_env, start_gunicorn, stop
 from tests.http import assert_problem
-from tests.servers import free_port, production_env, start_gunicorn, stop
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import free_port, populate, production_env, start_gunicorn, stop
+from scripts.servers import free_port, populate, production_env, start_gunicorn, stop
 
 PG_BIN = next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)), "")
 

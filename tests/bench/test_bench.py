@@ -10,7 +10,7 @@ import pytest
 from bench.dataset import PREFIX, build_dataset
 from bench.run import Result, Scenario, parse_wrk, report
 from procedures.models import Procedure, Step
-from tests.servers import free_port
+from scripts.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

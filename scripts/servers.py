@@ -1,4 +1,5 @@
-"""The app as a real server for the tests that need one: its own database, production settings, gunicorn."""
+"""The app as a real server, for the tests that need one, the fuzzer and the benchmark: its own database,
+production settings, gunicorn."""
 
 import os
 import signal
@@ -38,15 +39,20 @@ def populate(env: dict[str, str]) -> None:
         subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True)
 
 
-def start_gunicorn(env: dict[str, str], port: int, *, workers: int, ready_path: str) -> subprocess.Popen:
-    """Starts gunicorn and waits until `ready_path` answers 200 (30 seconds at most)."""
+def start_gunicorn(
+    env: dict[str, str], port: int, *, workers: int, ready_path: str, log_level: str | None = None
+) -> subprocess.Popen:
+    """Starts gunicorn and waits until `ready_path` answers 200 (30 seconds at most). Its output is shown only
+    when `log_level` is given."""
     server = subprocess.Popen(
         [
             sys.executable, "-m", "gunicorn", "kb.wsgi:application", "--bind", f"127.0.0.1:{port}",
             # Threads: a browser keeps idle connections open, which would block a lone synchronous worker.
             "--workers", str(workers), "--worker-class", "gthread", "--threads", "4",
+            *(["--log-level", log_level] if log_level else []),
         ],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        cwd=ROOT, env=env, start_new_session=True,
+        **({} if log_level else {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}),
     )  # fmt: skip
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -62,3 +68,17 @@ def start_gunicorn(env: dict[str, str], port: int, *, workers: int, ready_path: 
 def stop(server: subprocess.Popen) -> None:
     os.killpg(server.pid, signal.SIGTERM)
     server.wait(timeout=30)
+
+
+def create_postgres_database(url: str, *, replace: bool = False) -> None:
+    """Creates the database that `url` names unless it exists; `replace` drops an existing one first."""
+    import psycopg
+    from psycopg import sql
+
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as connection:
+        if replace:
+            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        elif connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            return
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
