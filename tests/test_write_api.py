@@ -221,6 +221,25 @@ def test_validation_errors_name_each_field(editor):
     assert not DefaultPasswordRule.objects.filter(slug="api-test-rule").exists()
 
 
+def test_values_of_the_wrong_json_type_are_refused_not_coerced(editor, publisher):
+    # DRF alone would store 42 as "42" and take "1" for 1: the schema says string and integer.
+    response = write(editor, "post", RULES, rule_body(value=654321, note=7))
+    body = assert_problem(response, 400, "invalid_parameter")
+    assert {e["parameter"] for e in body["errors"]} == {"value", "note"}
+    response = write(editor, "post", RULES, rule_body(region=420100, sources=[SOURCE, 5]))
+    body = assert_problem(response, 400, "invalid_parameter")
+    assert {e["parameter"] for e in body["errors"]} == {"region", "sources"}
+    response = write(editor, "post", PROCEDURES, procedure_body(steps=[{"instruction": 1}]))
+    assert_problem(response, 400, "invalid_parameter", parameter="steps[0].instruction")
+    assert not DefaultPasswordRule.objects.filter(slug="api-test-rule").exists()
+
+    body = published_rule(publisher)
+    response = write(publisher, "post", f"{RULES}api-test-rule/revert/", {"history_id": "1"}, etag_of(body))
+    assert_problem(response, 400, "invalid_parameter", parameter="history_id")
+    response = write(publisher, "post", f"{RULES}api-test-rule/return/", {"reason": True}, etag_of(body))
+    assert_problem(response, 400, "invalid_parameter", parameter="reason")
+
+
 def test_the_model_refuses_a_patch_that_breaks_a_rule_of_the_whole_row(editor):
     body = create_rule(editor)
     response = write(editor, "patch", f"{RULES}api-test-rule/", {"kind": "id_last6"}, etag_of(body))

@@ -6,6 +6,7 @@ workflow's state alongside (status, version, pending edit). Whatever a client se
 """
 
 import copy
+from collections.abc import Mapping
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -60,7 +61,37 @@ class LinesField(serializers.Field):
         return "\n".join(item.strip() for item in data if item.strip())
 
 
-class StaffContentSerializer(serializers.ModelSerializer):
+class JsonTypes(serializers.Serializer):
+    """Takes only the JSON types the schema promises. DRF would turn a number into a string and "5" or 5.0 into
+    an integer; a client that sends them has a bug, and storing its guess would hide it."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            errors = {}
+            for field in self.fields.values():
+                error = None if field.read_only else json_type_error(field, data.get(field.field_name))
+                if error is not None:
+                    errors[field.field_name] = [error]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+def json_type_error(field: serializers.Field, value) -> str | None:
+    """DRF's own (translated) message for a value of the wrong JSON type; None if the type fits, or if the value
+    is absent or null, which the field's own rules judge."""
+    if value is None:
+        return None
+    if isinstance(field, serializers.CharField | serializers.SlugRelatedField) and not isinstance(value, str):
+        return serializers.CharField.default_error_messages["invalid"]
+    if isinstance(field, serializers.IntegerField) and (not isinstance(value, int) or isinstance(value, bool)):
+        return serializers.IntegerField.default_error_messages["invalid"]
+    if isinstance(field, serializers.ManyRelatedField) and isinstance(value, list):
+        return next(filter(None, (json_type_error(field.child_relation, item) for item in value)), None)
+    return None
+
+
+class StaffContentSerializer(JsonTypes, serializers.ModelSerializer):
     """The staff representation of one kind of content; writable fields are what the model says, minus the
     workflow's own, which only the workflow's actions move."""
 
@@ -159,15 +190,15 @@ class CitingSerializer(StaffContentSerializer):
 # Bodies of the workflow's actions.
 
 
-class EmptySerializer(serializers.Serializer):
+class EmptySerializer(JsonTypes):
     """No body is needed; an empty JSON object is accepted."""
 
 
-class ReturnSerializer(serializers.Serializer):
+class ReturnSerializer(JsonTypes):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=1000, help_text="Why, for the log.")
 
 
-class PublishSerializer(serializers.Serializer):
+class PublishSerializer(JsonTypes):
     note = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -176,17 +207,17 @@ class PublishSerializer(serializers.Serializer):
     )
 
 
-class ScheduleSerializer(serializers.Serializer):
+class ScheduleSerializer(JsonTypes):
     publish_at = serializers.DateTimeField(help_text="When it goes live; ISO 8601, in the future.")
 
 
-class ArchiveSerializer(serializers.Serializer):
+class ArchiveSerializer(JsonTypes):
     replaced_by = serializers.SlugField(
         required=False, allow_null=True, help_text="Slug of the published content of the same kind that replaces it."
     )
 
 
-class RevertSerializer(serializers.Serializer):
+class RevertSerializer(JsonTypes):
     history_id = serializers.IntegerField(min_value=1, help_text="The `history_id` of a version in its history.")
 
 

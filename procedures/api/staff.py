@@ -3,7 +3,15 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from kb.api.staff import CitingSerializer, LinesField, StaffContentSerializer, django_errors, region_codes, slugs
+from kb.api.staff import (
+    CitingSerializer,
+    JsonTypes,
+    LinesField,
+    StaffContentSerializer,
+    django_errors,
+    region_codes,
+    slugs,
+)
 from passwords.models import CardType
 from procedures.models import Channel, Faq, Procedure, Step
 
@@ -21,7 +29,7 @@ class StaffChannelSerializer(CitingSerializer):
         ]  # fmt: skip
 
 
-class StaffStepSerializer(serializers.ModelSerializer):
+class StaffStepSerializer(JsonTypes, serializers.ModelSerializer):
     position = serializers.IntegerField(read_only=True, help_text="Given by the order of the list, from 1.")
 
     class Meta:
