@@ -68,7 +68,8 @@ def main() -> int:
                 returncodes = list(pool.map(lambda shard: run_schemathesis(port, args, shard), shards))
         finally:
             stop(server)
-    returncode = max(returncodes)
+    # A shard killed by a signal has a negative code: it fails the run as surely as a finding does.
+    returncode = next((1 for code in returncodes if code != 0), 0)
     print(f"fuzz: {time.monotonic() - started:.0f} s in all, exit status {returncode}", flush=True)
     return returncode
 
@@ -146,15 +147,25 @@ def run_schemathesis(port: int, args: argparse.Namespace, shard: Shard) -> int:
         "--report", "junit", "--report-junit-path", str(Path(args.report_dir) / f"junit-{shard.name}.xml"),
         *(["--seed", str(args.seed)] if args.seed is not None else []),
     ]  # fmt: skip
-    process = subprocess.run(
-        command, cwd=ROOT, env=os.environ | {"NO_COLOR": "1"}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, errors="replace",
-    )  # fmt: skip
+    print(f"fuzz: {shard.name} started, {len(shard.operation_ids)} operations", flush=True)
+    try:
+        process = subprocess.run(
+            command, cwd=ROOT, env=os.environ | {"NO_COLOR": "1"}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, errors="replace", timeout=SHARD_TIMEOUT_SECONDS,
+        )  # fmt: skip
+        returncode, output = process.returncode, process.stdout
+    except subprocess.TimeoutExpired as expired:
+        returncode = 1
+        output = f"{expired.output or ''}\nfuzz: {shard.name} still running after {SHARD_TIMEOUT_SECONDS} s: stopped"
     # Whole outputs, one at a time, rather than the shards' lines interleaved.
     with OUTPUT_LOCK:
-        print(f"fuzz: {shard.name}, {len(shard.operation_ids)} operations, exit status {process.returncode}")
-        print(process.stdout, flush=True)
-    return process.returncode
+        print(f"fuzz: {shard.name} finished, exit status {returncode}")
+        print(output, flush=True)
+    return returncode
+
+
+# A shard takes three minutes on two busy cores; one that hangs must not hold CI until its own time limit.
+SHARD_TIMEOUT_SECONDS = 20 * 60
 
 
 OUTPUT_LOCK = threading.Lock()

@@ -226,9 +226,11 @@ def test_values_of_the_wrong_json_type_are_refused_not_coerced(editor, publisher
     response = write(editor, "post", RULES, rule_body(value=654321, note=7))
     body = assert_problem(response, 400, "invalid_parameter")
     assert {e["parameter"] for e in body["errors"]} == {"value", "note"}
-    response = write(editor, "post", RULES, rule_body(region=420100, sources=[SOURCE, 5]))
+    response = write(editor, "post", RULES, rule_body(region=420100, sources=[SOURCE, 5], kind=None))
     body = assert_problem(response, 400, "invalid_parameter")
-    assert {e["parameter"] for e in body["errors"]} == {"region", "sources"}
+    assert {e["parameter"] for e in body["errors"]} == {"region", "sources", "kind"}  # one answer names them all
+    response = write(editor, "post", RULES, rule_body(must_change_before_use="yes"))
+    assert_problem(response, 400, "invalid_parameter", parameter="must_change_before_use")
     response = write(editor, "post", PROCEDURES, procedure_body(steps=[{"instruction": 1}]))
     assert_problem(response, 400, "invalid_parameter", parameter="steps[0].instruction")
     assert not DefaultPasswordRule.objects.filter(slug="api-test-rule").exists()

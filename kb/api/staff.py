@@ -62,19 +62,26 @@ class LinesField(serializers.Field):
 
 
 class JsonTypes(serializers.Serializer):
-    """Takes only the JSON types the schema promises. DRF would turn a number into a string and "5" or 5.0 into
-    an integer; a client that sends them has a bug, and storing its guess would hide it."""
+    """Takes only the JSON types the schema promises. DRF would turn a number into a string, "5" or 5.0 into an
+    integer and "yes" or 1 into true; a client that sends them has a bug, and storing its guess would hide it."""
 
     def to_internal_value(self, data):
+        errors = {}
         if isinstance(data, Mapping):
-            errors = {}
             for field in self.fields.values():
                 error = None if field.read_only else json_type_error(field, data.get(field.field_name))
                 if error is not None:
                     errors[field.field_name] = [error]
-            if errors:
-                raise serializers.ValidationError(errors)
-        return super().to_internal_value(data)
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as invalid:
+            if not errors or not isinstance(invalid.detail, dict):
+                raise
+            # Every field's error in one answer; for a field of the wrong type, that is what the client must mend.
+            raise serializers.ValidationError(invalid.detail | errors) from invalid
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
 
 
 def json_type_error(field: serializers.Field, value) -> str | None:
@@ -86,6 +93,8 @@ def json_type_error(field: serializers.Field, value) -> str | None:
         return serializers.CharField.default_error_messages["invalid"]
     if isinstance(field, serializers.IntegerField) and (not isinstance(value, int) or isinstance(value, bool)):
         return serializers.IntegerField.default_error_messages["invalid"]
+    if isinstance(field, serializers.BooleanField) and not isinstance(value, bool):
+        return serializers.BooleanField.default_error_messages["invalid"]
     if isinstance(field, serializers.ManyRelatedField) and isinstance(value, list):
         return next(filter(None, (json_type_error(field.child_relation, item) for item in value)), None)
     return None
