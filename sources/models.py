@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -154,6 +155,25 @@ class ContentModel(models.Model):
 
     def natural_key(self) -> tuple[str]:
         return (self.slug,)
+
+    def clean_fields(self, exclude=None) -> None:
+        errors: dict = {}
+        try:
+            super().clean_fields(exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        # Forms refuse NUL characters but models do not, and PostgreSQL cannot store them: an import or an API
+        # write carrying one would fail in the database instead of being refused here.
+        for field in self._meta.concrete_fields:
+            value = getattr(self, field.attname)
+            if (exclude and field.name in exclude) or field.name in errors or not isinstance(value, str):
+                continue
+            if "\x00" in value:
+                errors[field.name] = [
+                    ValidationError(ProhibitNullCharactersValidator.message, code="null_characters_not_allowed")
+                ]
+        if errors:
+            raise ValidationError(errors)
 
     def clean(self) -> None:
         super().clean()

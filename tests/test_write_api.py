@@ -4,6 +4,7 @@ import datetime
 import json
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -11,6 +12,7 @@ from kb.api.writes import ContentViewSet
 from passwords.models import DefaultPasswordRule
 from procedures.models import Procedure
 from sources.models import AuditEntry, ChangeNote
+from tests.factories import make_rule
 from tests.http import assert_problem, results
 from tests.staff import SOURCE, procedure_body, read_etag, rule_body, staff_client, write
 
@@ -240,6 +242,25 @@ def test_values_of_the_wrong_json_type_are_refused_not_coerced(editor, publisher
     assert_problem(response, 400, "invalid_parameter", parameter="history_id")
     response = write(publisher, "post", f"{RULES}api-test-rule/return/", {"reason": True}, etag_of(body))
     assert_problem(response, 400, "invalid_parameter", parameter="reason")
+
+
+def test_nul_characters_are_refused_everywhere_before_the_database(editor):
+    # PostgreSQL can neither store nor compare a NUL: each of these was a 500 there before it was refused here.
+    response = write(editor, "post", RULES, rule_body(region="42\x000100", sources=[SOURCE, "a\x00b"]))
+    body = assert_problem(response, 400, "invalid_parameter")
+    assert {e["parameter"] for e in body["errors"]} == {"region", "sources"}
+    response = write(editor, "post", PROCEDURES, procedure_body(requirements=["身份证\x00"]))
+    assert_problem(response, 400, "invalid_parameter", parameter="requirements")
+    assert not DefaultPasswordRule.objects.filter(slug="api-test-rule").exists()
+    assert not Procedure.objects.filter(slug="api-test-procedure").exists()
+
+
+def test_the_model_itself_refuses_nul_characters():
+    rule = make_rule(slug="nul-note")
+    rule.note = "before\x00after"
+    with pytest.raises(ValidationError) as refused:
+        rule.full_clean()
+    assert set(refused.value.message_dict) == {"note"}
 
 
 def test_the_model_refuses_a_patch_that_breaks_a_rule_of_the_whole_row(editor):

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -56,6 +57,8 @@ class LinesField(serializers.Field):
     def to_internal_value(self, data) -> str:
         if not isinstance(data, list) or not all(isinstance(item, str) for item in data):
             raise serializers.ValidationError(_("Give a list of strings."))
+        if any("\x00" in item for item in data):
+            raise serializers.ValidationError(ProhibitNullCharactersValidator.message)
         if any("\n" in item for item in data):
             raise serializers.ValidationError(_("One item per string; an item cannot hold a line break."))
         return "\n".join(item.strip() for item in data if item.strip())
@@ -69,9 +72,11 @@ class JsonTypes(serializers.Serializer):
         errors = {}
         if isinstance(data, Mapping):
             for field in self.fields.values():
-                error = None if field.read_only else json_type_error(field, data.get(field.field_name))
+                error = None if field.read_only else refused_value_error(field, data.get(field.field_name))
                 if error is not None:
                     errors[field.field_name] = [error]
+            # The other fields are checked without these: looking up a refused value could fail in the database.
+            data = {name: value for name, value in data.items() if name not in errors}
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as invalid:
@@ -84,19 +89,22 @@ class JsonTypes(serializers.Serializer):
         return value
 
 
-def json_type_error(field: serializers.Field, value) -> str | None:
-    """DRF's own (translated) message for a value of the wrong JSON type; None if the type fits, or if the value
-    is absent or null, which the field's own rules judge."""
+def refused_value_error(field: serializers.Field, value) -> str | None:
+    """DRF's own (translated) message for a value of the wrong JSON type, or for a slug holding a NUL character,
+    which DRF checks in text fields but not in the slugs it looks up (and PostgreSQL cannot compare); None if the
+    value fits, or is absent or null, which the field's own rules judge."""
     if value is None:
         return None
     if isinstance(field, serializers.CharField | serializers.SlugRelatedField) and not isinstance(value, str):
         return serializers.CharField.default_error_messages["invalid"]
+    if isinstance(field, serializers.SlugRelatedField) and "\x00" in value:
+        return ProhibitNullCharactersValidator.message
     if isinstance(field, serializers.IntegerField) and (not isinstance(value, int) or isinstance(value, bool)):
         return serializers.IntegerField.default_error_messages["invalid"]
     if isinstance(field, serializers.BooleanField) and not isinstance(value, bool):
         return serializers.BooleanField.default_error_messages["invalid"]
     if isinstance(field, serializers.ManyRelatedField) and isinstance(value, list):
-        return next(filter(None, (json_type_error(field.child_relation, item) for item in value)), None)
+        return next(filter(None, (refused_value_error(field.child_relation, item) for item in value)), None)
     return None
 
 
