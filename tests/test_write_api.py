@@ -249,6 +249,8 @@ def test_nul_characters_are_refused_everywhere_before_the_database(editor):
     response = write(editor, "post", RULES, rule_body(region="42\x000100", sources=[SOURCE, "a\x00b"]))
     body = assert_problem(response, 400, "invalid_parameter")
     assert {e["parameter"] for e in body["errors"]} == {"region", "sources"}
+    response = write(editor, "post", RULES, rule_body(sources={"a\x00b": []}))
+    assert_problem(response, 400, "invalid_parameter", parameter="sources")
     response = write(editor, "post", PROCEDURES, procedure_body(requirements=["身份证\x00"]))
     assert_problem(response, 400, "invalid_parameter", parameter="requirements")
     assert not DefaultPasswordRule.objects.filter(slug="api-test-rule").exists()

@@ -103,7 +103,10 @@ def refused_value_error(field: serializers.Field, value) -> str | None:
         return serializers.IntegerField.default_error_messages["invalid"]
     if isinstance(field, serializers.BooleanField) and not isinstance(value, bool):
         return serializers.BooleanField.default_error_messages["invalid"]
-    if isinstance(field, serializers.ManyRelatedField) and isinstance(value, list):
+    if isinstance(field, serializers.ManyRelatedField):
+        # DRF would take any iterable, and look up the keys of an object as if they were the list.
+        if not isinstance(value, list):
+            return field.error_messages["not_a_list"].format(input_type=type(value).__name__)
         return next(filter(None, (refused_value_error(field.child_relation, item) for item in value)), None)
     return None
 
