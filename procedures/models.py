@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from sources.choices import Standing
-from sources.models import Citation, ContentModel, citation_constraints, content_constraints
+from sources.models import Citation, ContentModel, RefusesNulCharacters, citation_constraints, content_constraints
 
 from .choices import ChannelKind, ProcedureKind
 
@@ -153,7 +153,7 @@ class StepManager(models.Manager):
         return self.get(procedure__slug=procedure_slug, position=position)
 
 
-class Step(models.Model):
+class Step(RefusesNulCharacters, models.Model):
     """One instruction in a procedure, in order."""
 
     procedure = models.ForeignKey(

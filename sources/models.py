@@ -59,7 +59,32 @@ class HistorySnapshot(models.Model):
         abstract = True
 
 
-class ContentModel(models.Model):
+class RefusesNulCharacters(models.Model):
+    """Forms refuse NUL characters but models do not, and PostgreSQL cannot store them: an import or an API write
+    carrying one would fail in the database instead of being refused by validation."""
+
+    class Meta:
+        abstract = True
+
+    def clean_fields(self, exclude=None) -> None:
+        errors: dict = {}
+        try:
+            super().clean_fields(exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        for field in self._meta.concrete_fields:
+            value = getattr(self, field.attname)
+            if (exclude and field.name in exclude) or field.name in errors or not isinstance(value, str):
+                continue
+            if "\x00" in value:
+                errors[field.name] = [
+                    ValidationError(ProhibitNullCharactersValidator.message, code="null_characters_not_allowed")
+                ]
+        if errors:
+            raise ValidationError(errors)
+
+
+class ContentModel(RefusesNulCharacters, models.Model):
     """Publication status, review workflow, freshness and edit version shared by all curated content.
 
     Published content is never edited in place: an edit is a draft copy (`draft_of` names the original) that
@@ -155,25 +180,6 @@ class ContentModel(models.Model):
 
     def natural_key(self) -> tuple[str]:
         return (self.slug,)
-
-    def clean_fields(self, exclude=None) -> None:
-        errors: dict = {}
-        try:
-            super().clean_fields(exclude)
-        except ValidationError as error:
-            errors = error.update_error_dict(errors)
-        # Forms refuse NUL characters but models do not, and PostgreSQL cannot store them: an import or an API
-        # write carrying one would fail in the database instead of being refused here.
-        for field in self._meta.concrete_fields:
-            value = getattr(self, field.attname)
-            if (exclude and field.name in exclude) or field.name in errors or not isinstance(value, str):
-                continue
-            if "\x00" in value:
-                errors[field.name] = [
-                    ValidationError(ProhibitNullCharactersValidator.message, code="null_characters_not_allowed")
-                ]
-        if errors:
-            raise ValidationError(errors)
 
     def clean(self) -> None:
         super().clean()

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from kb.api.writes import ContentViewSet
 from passwords.models import DefaultPasswordRule
-from procedures.models import Procedure
+from procedures.models import Procedure, Step
 from sources.models import AuditEntry, ChangeNote
 from tests.factories import make_rule
 from tests.http import assert_problem, results
@@ -263,6 +263,10 @@ def test_the_model_itself_refuses_nul_characters():
     with pytest.raises(ValidationError) as refused:
         rule.full_clean()
     assert set(refused.value.message_dict) == {"note"}
+    # Steps too, which a spreadsheet import validates row by row.
+    with pytest.raises(ValidationError) as refused:
+        Step(position=1, instruction="第一步\x00").full_clean(exclude=["procedure"])
+    assert set(refused.value.message_dict) == {"instruction"}
 
 
 def test_the_model_refuses_a_patch_that_breaks_a_rule_of_the_whole_row(editor):
