@@ -8,7 +8,9 @@ import contextvars
 import json
 import logging
 import re
+import threading
 import time
+import traceback
 import uuid
 
 from django.http import HttpRequest, HttpResponse
@@ -25,10 +27,57 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class RepeatedProblemFilter(logging.Filter):
+    """Lets the first warning or error of a kind through, then holds back its repeats for `interval` seconds and
+    counts them; the next one let through says how many were held back.
+
+    An outage makes every request fail the same way: a PostgreSQL that is away, a Redis that died. One traceback per
+    request (thousands a minute) buries everything else in the log and costs the CPU the survivors need. A kind is
+    the logger, the level and, for an exception, its root cause's class and the line that raised it; otherwise the
+    message's template, whatever its arguments (a path, an address). Requests' own INFO lines are never held
+    back."""
+
+    def __init__(self, interval: float = 60.0) -> None:
+        super().__init__()
+        self.interval = interval
+        self.lock = threading.Lock()
+        # kind → (when the one let through was logged, how many were held back since)
+        self.seen: dict[tuple, tuple[float, int]] = {}
+
+    @staticmethod
+    def kind(record: logging.LogRecord) -> tuple:
+        if record.exc_info and record.exc_info[1] is not None:
+            # The root cause: a dead server fails every cache or database call at the same line, whichever call it
+            # was (get, set, a query) and however the libraries wrap it.
+            error = record.exc_info[1]
+            while (cause := error.__cause__ or error.__context__) is not None and cause is not error:
+                error = cause
+            frames = traceback.extract_tb(error.__traceback__)
+            where = (frames[-1].filename, frames[-1].lineno) if frames else ()
+            return (record.name, record.levelno, type(error).__qualname__, *where)
+        return (record.name, record.levelno, str(record.msg))
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        kind = self.kind(record)
+        now = time.monotonic()
+        with self.lock:
+            logged_at, held_back = self.seen.get(kind, (None, 0))
+            if logged_at is not None and now - logged_at < self.interval:
+                self.seen[kind] = (logged_at, held_back + 1)
+                return False
+            self.seen[kind] = (now, 0)
+        if held_back:
+            record.repeated = held_back
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line, for log collectors."""
 
-    FIELDS = ("method", "path", "status", "duration_ms")
+    # `repeated`: how many more of the same problem RepeatedProblemFilter held back before this one.
+    FIELDS = ("method", "path", "status", "duration_ms", "repeated")
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {

@@ -7,6 +7,8 @@ from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from kb.cache import FailFastConnection
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -124,10 +126,26 @@ if REDIS_URL:
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "TIMEOUT": 24 * 3600,
-            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                # A cache that fails is skipped, never an error: reads miss, writes are dropped, answers come from
+                # the database (kb/cache.py). The timeouts bound what a Redis that hangs costs before that.
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CONNECT_TIMEOUT", default=0.25),
+                "SOCKET_TIMEOUT": env.float("REDIS_TIMEOUT", default=0.5),
+                # (TCP only: a rediss:// or unix:// URL keeps redis-py's own connection, without the breaker.)
+                **(
+                    {"CONNECTION_POOL_KWARGS": {"connection_class": FailFastConnection}}
+                    if REDIS_URL.startswith("redis://")
+                    else {}
+                ),
+            },
             "KEY_PREFIX": "yibao-kb",
         }
     }
+    # Each skipped call is logged (RepeatedProblemFilter keeps an outage to one line a minute).
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    DJANGO_REDIS_LOGGER = "kb.cache"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "TIMEOUT": 3600}}
 # How long a process trusts its cached content revision. With a shared cache (Redis), a change replaces the shared
@@ -271,12 +289,19 @@ IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 
 # Structured logs on standard error: one JSON object a line, each with the request's id.
+LOG_REPEAT_INTERVAL_SECONDS = env.float("DJANGO_LOG_REPEAT_INTERVAL_SECONDS", default=60.0)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "kb.observability.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "kb.observability.RequestIdFilter"},
+        # An outage logs its first error with the traceback, then one line a minute saying how many more it held.
+        "repeated": {"()": "kb.observability.RepeatedProblemFilter", "interval": LOG_REPEAT_INTERVAL_SECONDS},
+    },
     "formatters": {"json": {"()": "kb.observability.JsonFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id", "repeated"]}
+    },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {
         # The request log above replaces Django's own, which would print every 4xx twice.

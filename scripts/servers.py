@@ -40,10 +40,21 @@ def populate(env: dict[str, str]) -> None:
 
 
 def start_gunicorn(
-    env: dict[str, str], port: int, *, workers: int, ready_path: str, log_level: str | None = None
+    env: dict[str, str],
+    port: int,
+    *,
+    workers: int,
+    ready_path: str,
+    log_level: str | None = None,
+    log_path: Path | None = None,
 ) -> subprocess.Popen:
     """Starts gunicorn and waits until `ready_path` answers 200 (30 seconds at most). Its output is shown only
-    when `log_level` is given."""
+    when `log_level` is given, or written to `log_path` (the app's JSON log lines included)."""
+    output = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    if log_level:
+        output = {}
+    elif log_path is not None:
+        output = {"stdout": subprocess.DEVNULL, "stderr": open(log_path, "ab")}  # noqa: SIM115 (the child owns it)
     server = subprocess.Popen(
         [
             sys.executable, "-m", "gunicorn", "kb.wsgi:application", "--bind", f"127.0.0.1:{port}",
@@ -51,8 +62,7 @@ def start_gunicorn(
             "--workers", str(workers), "--worker-class", "gthread", "--threads", "4",
             *(["--log-level", log_level] if log_level else []),
         ],
-        cwd=ROOT, env=env, start_new_session=True,
-        **({} if log_level else {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}),
+        cwd=ROOT, env=env, start_new_session=True, **output,
     )  # fmt: skip
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -68,6 +78,17 @@ def start_gunicorn(
 def stop(server: subprocess.Popen) -> None:
     os.killpg(server.pid, signal.SIGTERM)
     server.wait(timeout=30)
+
+
+def staff_token(env: dict[str, str], *, username: str, role: str) -> str:
+    """The API token of a new staff user in `role` (editors or publishers), made in the server's database."""
+    script = (
+        "from django.contrib.auth.models import Group, User; from rest_framework.authtoken.models import Token; "
+        f"user = User.objects.create_user({username!r}, is_staff=True); "
+        f"user.groups.add(Group.objects.get(name={role!r})); print(Token.objects.create(user=user).key)"
+    )
+    command = [sys.executable, "manage.py", "shell", "--no-startup", "-c", script]
+    return subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout.split()[-1]
 
 
 def create_postgres_database(url: str, *, replace: bool = False) -> None:

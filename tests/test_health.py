@@ -19,14 +19,25 @@ def test_readyz_checks_database_and_cache(client):
     assert client.get("/readyz").json() == {"status": "ok", "checks": {"database": "ok", "cache": "ok"}}
 
 
-def test_readyz_is_503_when_the_cache_is_unreachable(client, monkeypatch):
+def test_readyz_reports_an_unreachable_cache_as_degraded_and_stays_ready(client, monkeypatch):
     from django.core.cache.backends.redis import RedisCache
 
-    # A real Redis client pointed at a port where nothing listens.
+    # A real Redis client pointed at a port where nothing listens. The service answers from the database without
+    # it (tests/test_live_hardening.py kills a real one under a running server).
     monkeypatch.setattr("kb.health.cache", RedisCache("redis://127.0.0.1:1/0", {}))
     response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "degraded", "checks": {"database": "ok", "cache": "degraded"}}
+
+
+def test_readyz_is_503_when_the_database_is_unreachable(client, monkeypatch):
+    def database_gone(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr("kb.health.connection.cursor", database_gone)
+    response = client.get("/readyz")
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "checks": {"database": "ok", "cache": "unreachable"}}
+    assert response.json() == {"status": "unavailable", "checks": {"database": "unreachable", "cache": "ok"}}
 
 
 @override_settings(DEBUG=False)
