@@ -15,6 +15,8 @@ from sources.api.views import SourceViewSet
 class APIRootView(routers.APIRootView):
     """The resources of Yibao KB's public API, the one-request lookup and the full export."""
 
+    query_parameters = frozenset()
+
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         for name in ("lookup", "export"):

@@ -211,10 +211,22 @@ REST_FRAMEWORK = {
     # a client cannot pick its own identity (and throttle bucket) by sending the header.
     "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
 }
+# The largest request body the API reads (a 413 beyond): a procedure with its 50 steps is some tens of kB.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
 # How long a rendered API answer is kept; its key names the content revision, so a change never serves it again.
 API_RESPONSE_CACHE_SECONDS = env.int("API_RESPONSE_CACHE_SECONDS", default=24 * 3600)
+# Where the export (/api/v1/export/) is kept, gzipped, once per content revision and language; any writable
+# directory of the server's own disk.
+EXPORT_DIR = env.path("EXPORT_DIR", default=BASE_DIR / "var" / "exports")
 # Requests per client address; e.g. "120/min". Empty: no throttling.
 API_ANON_THROTTLE_RATE = env("API_ANON_THROTTLE_RATE", default="120/min") or None
+# The whole-dataset export is a megabyte or more a request: a client syncing an offline copy needs it rarely.
+API_EXPORT_THROTTLE_RATE = env("API_EXPORT_THROTTLE_RATE", default="10/hour") or None
+# The throttles count in the shared cache (django-ratelimit, kb/api/throttling.py), per client address as the
+# throttle and the sign-in limits see it; if the cache fails they count per process instead of refusing everyone.
+RATELIMIT_IP_META_KEY = "kb.login_limits.client_address"
+RATELIMIT_FAIL_OPEN = True
+RATELIMIT_CACHE_PREFIX = "kb:throttle:"
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Yibao KB API",

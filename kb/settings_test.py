@@ -1,6 +1,7 @@
 """Test settings: the production settings, with only what tests need changed."""
 
 import os
+import tempfile
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key")
 # The test client speaks plain http.
@@ -20,3 +21,6 @@ API_ANON_THROTTLE_RATE = None
 CONTENT_REVISION_CACHE_SECONDS = None
 # Sign-in limits would lock out tests that sign in repeatedly; tests/test_login_limits.py turns them on.
 AXES_ENABLED = False
+# Export snapshots are named by the content revision, which tests roll back: each test gets an empty directory
+# (tests/conftest.py), never the checkout's var/.
+EXPORT_DIR = tempfile.mkdtemp(prefix="kb-test-exports-")

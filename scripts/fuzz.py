@@ -19,7 +19,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scripts.servers import ROOT, create_postgres_database, free_port, populate, production_env, start_gunicorn, stop
+from scripts.servers import (
+    ROOT,
+    create_postgres_database,
+    free_port,
+    populate,
+    production_env,
+    staff_token,
+    start_gunicorn,
+    stop,
+)
 
 # Everything the API promises: no 5xx, statuses, content types, bodies and headers as documented; malformed input
 # refused and well-formed input accepted.
@@ -63,7 +72,7 @@ def main() -> int:
         port = free_port()
         server = start_gunicorn(env, port, workers=2, ready_path="/readyz")
         try:
-            shards = plan_shards(operations(port), staff_token(env), args)
+            shards = plan_shards(operations(port), staff_token(env, username="fuzz-editor", role="editors"), args)
             with ThreadPoolExecutor(max_workers=args.jobs) as pool:
                 returncodes = list(pool.map(lambda shard: run_schemathesis(port, args, shard), shards))
         finally:
@@ -96,18 +105,6 @@ def operations(port: int) -> dict[str, str]:
 
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
-
-
-def staff_token(env: dict[str, str]) -> str:
-    """The API token of a new editor: editors write drafts but publish nothing, so the public content the reads
-    are checked against stays as the schema describes it."""
-    script = (
-        "from django.contrib.auth.models import Group, User; from rest_framework.authtoken.models import Token; "
-        "user = User.objects.create_user('fuzz-editor', is_staff=True); "
-        "user.groups.add(Group.objects.get(name='editors')); print(Token.objects.create(user=user).key)"
-    )
-    command = [sys.executable, "manage.py", "shell", "--no-startup", "-c", script]
-    return subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout.split()[-1]
 
 
 def plan_shards(operations: dict[str, str], token: str, args: argparse.Namespace) -> list[Shard]:

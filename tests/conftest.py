@@ -1,5 +1,7 @@
 """Shared fixtures: one test database per session, holding every region and the curated content."""
 
+import shutil
+
 import pytest
 from django.core.cache import cache
 
@@ -16,15 +18,18 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
-def empty_cache():
-    """Each test starts with nothing cached: cached answers are keyed by revision, not by test."""
+def empty_cache(settings):
+    """Each test starts with nothing cached: cached answers and export snapshots are keyed by revision, not by test."""
     from sources.revisions import RevisionMemo
 
-    cache.clear()
-    RevisionMemo.clear_all()
+    def empty() -> None:
+        cache.clear()
+        RevisionMemo.clear_all()
+        shutil.rmtree(settings.EXPORT_DIR, ignore_errors=True)
+
+    empty()
     yield
-    cache.clear()
-    RevisionMemo.clear_all()
+    empty()
 
 
 @pytest.fixture

@@ -25,10 +25,11 @@ def test_a_well_formed_incoming_id_is_kept_and_a_hostile_one_replaced(client):
 
 def test_the_request_log_is_json_with_the_id_and_no_query_string(client, caplog):
     with caplog.at_level(logging.INFO, logger="kb.requests"):
-        response = client.get("/api/v1/lookup/", {"region": "420102", "secret": "110101199003077777"})
+        # A client that typed an ID number into the search box: the log must not keep it.
+        response = client.get("/api/v1/regions/", {"search": "110101199003077777"})
     (record,) = [r for r in caplog.records if r.name == "kb.requests"]
     RequestIdFilter().filter(record)
     line = json.loads(JsonFormatter().format(record))
-    assert line["path"] == "/api/v1/lookup/" and line["status"] == 200 and line["method"] == "GET"
+    assert line["path"] == "/api/v1/regions/" and line["status"] == 200 and line["method"] == "GET"
     assert line["request_id"] == response["X-Request-ID"]
     assert "110101199003077777" not in json.dumps(line)

@@ -28,10 +28,14 @@ from django.utils.translation import gettext as _
 
 from sources.revisions import RevisionMemo, current_revision
 
+from .encoding import accepts_gzip
+from .guards import IGNORED_PARAMETERS
 from .problems import json_problem_response
-from .throttling import AnonymousRateThrottle
+from .throttling import seconds_to_wait
 
 THROTTLED_PREFIXES = ("/api/", "/embed/", "/oembed")
+# Throttled more strictly than the rest: each answer is the whole dataset.
+EXPORT_PATH = "/api/v1/export/"
 CACHED_PREFIXES = ("/api/v1/", "/api/schema/", "/embed/v1/", "/oembed")
 # Where a token changes the answer: the resources staff read and write.
 STAFF_PREFIX = "/api/v1/"
@@ -41,8 +45,18 @@ VARY = ("Accept", "Accept-Language")
 LOCAL_ANSWERS = RevisionMemo(size=256)
 
 
+# Parameters that do not change the answer (guards.IGNORED_PARAMETERS everywhere; the widget's `embed_id`, which
+# only its script reads), so that they cannot make each request a cache miss.
+WIDGET_PREFIX = "/embed/v1/"
+
+
+def keyed_parameters(request: HttpRequest) -> list[tuple[str, list[str]]]:
+    ignored = IGNORED_PARAMETERS | ({"embed_id"} if request.path.startswith(WIDGET_PREFIX) else set())
+    return sorted((name, values) for name, values in request.GET.lists() if name not in ignored)
+
+
 def response_key(request: HttpRequest, revision: str) -> str:
-    query = urlencode(sorted(request.GET.lists()), doseq=True)
+    query = urlencode(keyed_parameters(request), doseq=True)
     raw = "\n".join(
         [
             revision,
@@ -53,6 +67,8 @@ def response_key(request: HttpRequest, revision: str) -> str:
             query,
             get_language() or "",
             request.headers.get("Accept", ""),
+            # Answers stored encoded differ by encoding, and so do their ETags.
+            ("gzip" if accepts_gzip(request) else "identity") if request.path == EXPORT_PATH else "",
             # Without `on`, the lookup answers for today: yesterday's answer is not today's.
             timezone.localdate().isoformat(),
         ]
@@ -69,16 +85,19 @@ def not_modified(request: HttpRequest, etag: str, last_modified: int) -> bool:
     return since is not None and last_modified <= since
 
 
-def token_user(request: HttpRequest):
-    """The active user whose token the request carries, or None. DRF authenticates again in the view; this only
-    decides whether the caller is spared the anonymous throttle, so a made-up token is throttled like no token."""
+def staff_token_user(request: HttpRequest):
+    """The active staff user whose token the request carries, or None. DRF authenticates again in the view; this
+    only decides whether the caller is spared the anonymous throttle, so a made-up token, or the token of someone who
+    is not (or no longer) staff, is throttled like no token."""
     from rest_framework.authtoken.models import Token
 
     scheme, _space, key = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
     if scheme.lower() != "token" or not key.strip():
         return None
     token = Token.objects.select_related("user").filter(key=key.strip()).first()
-    return token.user if token is not None and token.user.is_active else None
+    if token is None or not (token.user.is_active and token.user.is_staff):
+        return None
+    return token.user
 
 
 class CachedApiMiddleware:
@@ -89,7 +108,7 @@ class CachedApiMiddleware:
         if not request.path.startswith(THROTTLED_PREFIXES):
             return self.get_response(request)
         signed = "HTTP_AUTHORIZATION" in request.META and request.path.startswith(STAFF_PREFIX)
-        if not (signed and settings.API_ANON_THROTTLE_RATE and token_user(request) is not None):
+        if not (signed and settings.API_ANON_THROTTLE_RATE and staff_token_user(request) is not None):
             throttled = self.throttle(request)
             if throttled is not None:
                 return throttled
@@ -151,10 +170,11 @@ class CachedApiMiddleware:
 
     @staticmethod
     def throttle(request: HttpRequest) -> HttpResponse | None:
-        throttle = AnonymousRateThrottle()
-        if throttle.rate is None or throttle.allow_request(request, None):
+        wait = seconds_to_wait(request, scope="anonymous", rate=settings.API_ANON_THROTTLE_RATE)
+        if wait is None and request.path == EXPORT_PATH:
+            wait = seconds_to_wait(request, scope="export", rate=settings.API_EXPORT_THROTTLE_RATE)
+        if wait is None:
             return None
-        wait = max(1, round(throttle.wait() or 1))
         response = json_problem_response(
             request,
             429,

@@ -74,6 +74,7 @@ STATUS_TITLES = {
     409: lambda: _("Conflict"),
     410: lambda: _("Gone"),
     412: lambda: _("Precondition failed"),
+    413: lambda: _("Content too large"),
     415: lambda: _("Unsupported media type"),
     428: lambda: _("Precondition required"),
     429: lambda: _("Too many requests"),

@@ -1,24 +1,46 @@
-"""The whole published dataset as NDJSON, streamed, for apps that ship an offline copy."""
+"""The whole published dataset as NDJSON, for apps that ship an offline copy.
 
+Rendering it costs seconds of CPU, so it is rendered once per content revision and language, gzipped into a file
+(EXPORT_DIR), and every request until the next change is served from that file: as it is to clients that take gzip
+(nearly all), decompressed on the way to the others. A file lock makes one worker build while the others wait for
+its result instead of building the same thing beside it. Files are on the local disk, not in the shared cache: a
+cache outage does not bring the seconds of CPU back, and each server of a fleet builds its own copy once.
+"""
+
+import contextlib
+import fcntl
+import gzip
 import json
+import logging
+import os
+import tempfile
+import time
 from collections.abc import Iterator
 from itertools import islice
+from pathlib import Path
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import StreamingHttpResponse
+from django.db import connection, transaction
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from kb.api.encoding import accepts_gzip
 from kb.api.viewsets import shows_changes
 from passwords.api.views import CardTypeViewSet, DefaultPasswordRuleViewSet, PasswordPolicyViewSet
 from regions.api.views import RegionViewSet
 from sources.api.views import SourceViewSet
 from sources.changes import attach_change_notes
+from sources.revisions import Revision, current_revision
 
 from .views import ChannelViewSet, FaqViewSet, ProcedureViewSet
 
+logger = logging.getLogger(__name__)
 NDJSON = "application/x-ndjson"
 # In dependency order, so that a reader meets a region or source before whatever cites it.
 SECTIONS = [
@@ -32,9 +54,12 @@ SECTIONS = [
     ("faq", FaqViewSet),
 ]
 CHUNK = 500
+# Snapshots of earlier revisions are removed once they are this old: a request that started on one may still be
+# reading it (an open file outlives its name, but a worker whose revision copy lags may still ask for it).
+STALE_SNAPSHOT_SECONDS = 120
 
 
-def export_lines(request: Request) -> Iterator[str]:
+def export_lines() -> Iterator[str]:
     for kind, viewset in SECTIONS:
         queryset = viewset.queryset
         if hasattr(queryset.model, "status"):
@@ -48,21 +73,92 @@ def export_lines(request: Request) -> Iterator[str]:
             if with_changes:
                 attach_change_notes(chunk)
             for obj in chunk:
-                data = serializer_class(obj, context={"request": request}).data
+                data = serializer_class(obj).data
                 yield json.dumps({"type": kind, "data": data}, ensure_ascii=False, cls=DjangoJSONEncoder) + "\n"
 
 
+def snapshot_path(revision: Revision, language: str) -> Path:
+    return Path(settings.EXPORT_DIR) / f"export-{revision.token}-{language}.ndjson.gz"
+
+
+def build_snapshot(path: Path) -> None:
+    """Writes the export into `path`, whole or not at all (a temporary file renamed into place)."""
+    started = time.perf_counter()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".building-")
+    try:
+        with os.fdopen(descriptor, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6) as out:
+            outermost = not connection.in_atomic_block
+            with transaction.atomic():
+                if outermost and connection.vendor == "postgresql":
+                    # One consistent view of the content across the export's many queries.
+                    connection.cursor().execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                for line in export_lines():
+                    out.write(line.encode())
+        os.replace(temporary, path)
+        logger.info("export built", extra={"duration_ms": round((time.perf_counter() - started) * 1000, 2)})
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    remove_stale_snapshots(keep=path)
+
+
+def remove_stale_snapshots(*, keep: Path) -> None:
+    cutoff = time.time() - STALE_SNAPSHOT_SECONDS
+    for other in keep.parent.glob("export-*.ndjson.gz"):
+        if other != keep and other.stat().st_mtime < cutoff:
+            with contextlib.suppress(FileNotFoundError):
+                other.unlink()
+
+
+def snapshot(revision: Revision, language: str) -> Path:
+    """The gzipped export of `revision` in `language`, built by the first request that needs it."""
+    path = snapshot_path(revision, language)
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.parent / ".lock", "w") as lock:
+        # Whoever holds the lock builds; the others wait and then find the file.
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not path.exists():
+                build_snapshot(path)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return path
+
+
+def decompressed(path: Path) -> Iterator[bytes]:
+    with gzip.open(path, "rb") as stream:
+        while block := stream.read(64 * 1024):
+            yield block
+
+
 class ExportView(APIView):
+    query_parameters = frozenset()
+
     @extend_schema(
         summary="The whole published dataset, one JSON object per line",
         description=(
             'Each line is {"type": ..., "data": ...}, with `data` shaped as the matching resource\'s detail: '
             "regions first, then sources, card types, channels, password rules, password policies, procedures and "
-            "FAQs. Streamed; use `updated_since` on the lists to sync changes afterwards."
+            "FAQs. Built once per change of the content and served from storage: gzip-encoded "
+            "(`Content-Encoding: gzip`) to clients whose Accept-Encoding takes gzip. Throttled more strictly than "
+            "the rest of the API (API_EXPORT_THROTTLE_RATE, by default 10 an hour per client address); send "
+            "If-None-Match with the last ETag to get a 304 while nothing changed, and use `updated_since` on the "
+            "lists to sync changes in between."
         ),
         responses={(200, NDJSON): OpenApiResponse(OpenApiTypes.STR, description="NDJSON lines.")},
     )
-    def get(self, request: Request) -> StreamingHttpResponse:
-        response = StreamingHttpResponse(export_lines(request), content_type=f"{NDJSON}; charset=utf-8")
+    def get(self, request: Request) -> HttpResponse:
+        path = snapshot(current_revision(), get_language())
+        content_type = f"{NDJSON}; charset=utf-8"
+        if accepts_gzip(request):
+            response = FileResponse(open(path, "rb"), content_type=content_type)  # noqa: SIM115 (closed by Django)
+            response["Content-Encoding"] = "gzip"
+        else:
+            response = StreamingHttpResponse(decompressed(path), content_type=content_type)
         response["Content-Disposition"] = 'inline; filename="yibao-kb.ndjson"'
+        patch_vary_headers(response, ("Accept-Encoding",))
         return response

@@ -35,6 +35,8 @@ class LookupQuerySerializer(serializers.Serializer):
 class LookupView(APIView):
     """What is the initial password here, and how do I change or reset it?"""
 
+    query_parameters = frozenset(LookupQuerySerializer._declared_fields)
+
     @extend_schema(
         parameters=[LookupQuerySerializer],
         responses=LookupSerializer,
