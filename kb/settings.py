@@ -194,7 +194,7 @@ STORAGES = {
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["kb.api.renderers.FastJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["kb.api.parsers.BoundedJSONParser"],
     # Reads are anonymous; staff tools write with a token. No session authentication: the API sets no cookie and
     # needs no CSRF token, and a signed-in admin's browser cannot be made to write through it.
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],

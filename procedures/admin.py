@@ -8,7 +8,7 @@ from django.forms import Textarea
 from sources.admin import ContentAdmin, FollowsOwnerWorkflow, sources_inline
 from sources.import_admin import ContentImportExportMixin
 
-from .models import Channel, Faq, Procedure, Step
+from .models import MAX_STEPS, Channel, Faq, Procedure, Step
 from .resources import ChannelResource, ProcedureResource
 from .services import park_steps, renumber_steps
 
@@ -60,6 +60,7 @@ class StepInline(FollowsOwnerWorkflow, SortableTabularInline):
     ordering = ("position",)
     fields = ("instruction", "ui_path", "position")
     extra = 0
+    max_num = MAX_STEPS
 
 
 @admin.register(Procedure)

@@ -1,6 +1,7 @@
 """How people get things done: channels, procedures with ordered steps, and frequently asked questions."""
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -153,6 +154,11 @@ class StepManager(models.Manager):
         return self.get(procedure__slug=procedure_slug, position=position)
 
 
+# Steps of one procedure: the longest in the sources has ten; a few dozen is already a manual, not a procedure, and
+# each step is a row to write, snapshot in history and render.
+MAX_STEPS = 50
+
+
 class Step(RefusesNulCharacters, models.Model):
     """One instruction in a procedure, in order."""
 
@@ -162,7 +168,11 @@ class Step(RefusesNulCharacters, models.Model):
         related_name="steps",
         verbose_name=_("procedure"),
     )
-    position = models.PositiveSmallIntegerField(_("position"))
+    position = models.PositiveSmallIntegerField(
+        _("position"),
+        # Positions run 1..n, so this caps how many steps a procedure has, wherever they are written from.
+        validators=[MaxValueValidator(MAX_STEPS, message=_("A procedure has at most %(limit_value)d steps."))],
+    )
     instruction = models.TextField(_("instruction"))
     ui_path = models.CharField(
         _("UI path"),

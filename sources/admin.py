@@ -5,11 +5,12 @@ from collections.abc import Callable
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
@@ -277,7 +278,7 @@ class ContentAdmin(SimpleHistoryAdmin):
     def workflow_view(self, request, object_id, action):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        obj = get_object_or_404(self.model, pk=object_id)
+        obj = self.addressed(request, object_id)
         if action not in WORKFLOW_ACTIONS or not self.has_view_permission(request, obj):
             raise PermissionDenied
         try:
@@ -293,7 +294,7 @@ class ContentAdmin(SimpleHistoryAdmin):
     def revert_view(self, request, object_id, history_id):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        obj = get_object_or_404(self.model, pk=object_id)
+        obj = self.addressed(request, object_id)
         record = get_object_or_404(self.model.history.model, pk=history_id, id=obj.pk)
         try:
             workflow.revert(obj, record, request.user)
@@ -305,6 +306,14 @@ class ContentAdmin(SimpleHistoryAdmin):
             return HttpResponseRedirect(history_url)
         self.message_user(request, gettext("Reverted to the version of %(when)s.") % {"when": record.history_date})
         return HttpResponseRedirect(self._change_url(obj))
+
+    def addressed(self, request, object_id: str) -> ContentModel:
+        """The object of an admin address, or a 404: as on the admin's own pages, an id that is no number (`abc/`)
+        names nothing, rather than failing the database lookup."""
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404
+        return obj
 
     def _change_url(self, obj) -> str:
         return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.core.validators import ProhibitNullCharactersValidator
+from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -59,6 +59,13 @@ class HistorySnapshot(models.Model):
         abstract = True
 
 
+lower_case_slug = RegexValidator(
+    r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+    _("Use lower-case letters, digits and single hyphens between them, e.g. wuhan-fixed-1234."),
+    code="invalid_slug",
+)
+
+
 class RefusesNulCharacters(models.Model):
     """Forms refuse NUL characters but models do not, and PostgreSQL cannot store them: an import or an API write
     carrying one would fail in the database instead of being refused by validation."""
@@ -95,6 +102,9 @@ class ContentModel(RefusesNulCharacters, models.Model):
         _("slug"),
         max_length=80,
         unique=True,
+        # SlugField's own validator also takes capitals and underscores: `Wuhan_Rule` and `wuhan-rule` would be two
+        # addresses that people read as one.
+        validators=[lower_case_slug],
         help_text=_("Stable identifier used in URLs, imports and fixtures: lower-case letters, digits and hyphens."),
     )
     status = models.CharField(

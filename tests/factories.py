@@ -1,5 +1,7 @@
 """Builders for objects the tests need beyond the curated content."""
 
+import itertools
+
 from model_bakery import baker
 
 from passwords.models import CardType, DefaultPasswordRule
@@ -8,16 +10,25 @@ from regions.models import Region
 from sources.models import Source
 
 
+_numbers = itertools.count(1)
+
+
+def made(model: type, **fields):
+    """baker.make with a slug content accepts (lower-case, hyphens): baker's random slugs hold capitals."""
+    fields.setdefault("slug", f"test-{model._meta.model_name}-{next(_numbers)}")
+    return baker.make(model, **fields)
+
+
 def make_source(**fields) -> Source:
     fields.setdefault("title", "测试来源")
     fields.setdefault("publisher", "测试")
-    return baker.make(Source, **fields)
+    return made(Source, **fields)
 
 
 def make_card_type(**fields) -> CardType:
     fields.setdefault("medium", "physical")
     fields.setdefault("has_financial_account", True)
-    return baker.make(CardType, **fields)
+    return made(CardType, **fields)
 
 
 def make_rule(**fields) -> DefaultPasswordRule:
@@ -27,7 +38,7 @@ def make_rule(**fields) -> DefaultPasswordRule:
     fields.setdefault("value", "123456" if fields["kind"] == "fixed" else "")
     fields.setdefault("standing", "unverified")
     fields.setdefault("card_type", None)
-    rule = baker.make(DefaultPasswordRule, **fields)
+    rule = made(DefaultPasswordRule, **fields)
     rule.sources.add(make_source())
     return rule
 
@@ -38,7 +49,7 @@ def make_channel(**fields) -> Channel:
     fields.setdefault("phone", "")
     # Published, so that a published procedure through it is served.
     fields.setdefault("status", "published")
-    return baker.make(Channel, **fields)
+    return made(Channel, **fields)
 
 
 def make_procedure(*, steps: int = 3, **fields) -> Procedure:
@@ -46,7 +57,7 @@ def make_procedure(*, steps: int = 3, **fields) -> Procedure:
     fields.setdefault("kind", "change_password")
     fields.setdefault("standing", "unverified")
     fields.setdefault("channel", make_channel())
-    procedure = baker.make(Procedure, **fields)
+    procedure = made(Procedure, **fields)
     procedure.sources.add(make_source())
     for position in range(1, steps + 1):
         Step.objects.create(procedure=procedure, position=position, instruction=f"第{position}步")

@@ -19,7 +19,8 @@ class AutoSchema(SpectacularAutoSchema):
         staff_only = writes or self._staff_only_read()
         errors = {
             "400": "A field of the body is refused; `errors` names each one (`steps[1].ui_path` for a field of an "
-            "item)."
+            "item); or the body is not JSON, or nests deeper than 8 levels; or a query parameter was given (writes "
+            "take none)."
             if writes
             else "A parameter is malformed, unknown, empty or repeated (`errors` names it), or the query string is "
             "longer than 4096 bytes.",
@@ -37,6 +38,7 @@ class AutoSchema(SpectacularAutoSchema):
             errors["403"] = "The token's user lacks the permission (editors cannot publish, archive or revert)."
         if writes:
             errors["405"] = "The address does not take this method."
+            errors["413"] = "The body is larger than the API takes (API_MAX_BODY_BYTES, by default 256 KiB)."
             errors["415"] = "The body is not application/json."
         if self._needs_precondition():
             errors["409"] = (

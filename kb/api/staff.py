@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import ProhibitNullCharactersValidator
+from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -36,20 +36,51 @@ def originals(model: type[ContentModel]):
     return model._base_manager.filter(draft_of__isnull=True)
 
 
-def slugs(model: type[ContentModel], **kwargs) -> serializers.SlugRelatedField:
+# Every list a body may hold has a cap, stated in the schema (maxItems) and checked before any item is looked up:
+# links to other content (sources, card types, regions, procedures), lines of text, steps (procedures.models).
+MAX_LINKS = 100
+MAX_LINES = 30
+
+
+def at_most(limit: int) -> MaxLengthValidator:
+    """The cap of a list field: drf-spectacular states it as maxItems; JsonTypes checks it before any item is
+    looked up (a validator passed to the constructor, since DRF rebuilds each field from its arguments)."""
+    return MaxLengthValidator(limit, message=too_many_items(limit))
+
+
+def too_many_items(limit: int) -> str:
+    return _("Give at most %(limit)d items.") % {"limit": limit}
+
+
+def list_cap(field: serializers.Field) -> int | None:
+    return next((v.limit_value for v in field.validators if isinstance(v, MaxLengthValidator)), None)
+
+
+def many_related(child: serializers.RelatedField, **kwargs) -> serializers.ManyRelatedField:
+    """What `many=True` builds, with the cap on the list."""
+    return serializers.ManyRelatedField(child_relation=child, validators=[at_most(MAX_LINKS)], **kwargs)
+
+
+def slugs(model: type[ContentModel], *, many: bool = False, **kwargs) -> serializers.Field:
+    if many:
+        return many_related(slugs(model), **kwargs)
     return serializers.SlugRelatedField(slug_field="slug", queryset=originals(model), **kwargs)
 
 
-def region_codes(**kwargs) -> serializers.SlugRelatedField:
+def region_codes(*, many: bool = False, **kwargs) -> serializers.Field:
     from regions.models import Region
 
     kwargs.setdefault("help_text", "Six-digit division code; 000000 is nationwide.")
+    if many:
+        return many_related(region_codes(), **kwargs)
     return serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all(), **kwargs)
 
 
-@extend_schema_field({"type": "array", "items": {"type": "string"}})
+@extend_schema_field({"type": "array", "items": {"type": "string"}, "maxItems": MAX_LINES})
 class LinesField(serializers.Field):
     """A text field of one item per line (a procedure's requirements), read and written as a list of strings."""
+
+    max_items = MAX_LINES
 
     def to_representation(self, value: str) -> list[str]:
         return [line.strip() for line in value.splitlines() if line.strip()]
@@ -57,6 +88,8 @@ class LinesField(serializers.Field):
     def to_internal_value(self, data) -> str:
         if not isinstance(data, list) or not all(isinstance(item, str) for item in data):
             raise serializers.ValidationError(_("Give a list of strings."))
+        if len(data) > self.max_items:
+            raise serializers.ValidationError(too_many_items(self.max_items))
         if any("\x00" in item for item in data):
             raise serializers.ValidationError(ProhibitNullCharactersValidator.message)
         if any("\n" in item for item in data):
@@ -103,10 +136,18 @@ def refused_value_error(field: serializers.Field, value) -> str | None:
         return serializers.IntegerField.default_error_messages["invalid"]
     if isinstance(field, serializers.BooleanField) and not isinstance(value, bool):
         return serializers.BooleanField.default_error_messages["invalid"]
+    if isinstance(field, serializers.ListSerializer) and isinstance(value, list):
+        limit = list_cap(field)
+        # Before each item is validated (DRF's own max_length would name the list's non_field_errors instead).
+        return too_many_items(limit) if limit is not None and len(value) > limit else None
     if isinstance(field, serializers.ManyRelatedField):
         # DRF would take any iterable, and look up the keys of an object as if they were the list.
         if not isinstance(value, list):
             return field.error_messages["not_a_list"].format(input_type=type(value).__name__)
+        limit = list_cap(field)
+        if limit is not None and len(value) > limit:
+            # Before each item is looked up in the database.
+            return too_many_items(limit)
         return next(filter(None, (refused_value_error(field.child_relation, item) for item in value)), None)
     return None
 
@@ -176,6 +217,10 @@ class StaffContentSerializer(JsonTypes, serializers.ModelSerializer):
     @transaction.atomic
     def save_content(self, instance: ContentModel, data: dict, reason: str) -> ContentModel:
         snapshot = self.related_snapshot(data)
+        if instance.pk is not None and not self.changes(instance, data, snapshot):
+            # Nothing to save (a body of read-only fields only, or the content as it is): no new version and no empty
+            # history entry, so a client's retry or a sync that re-sends what it read leaves no trace.
+            return instance
         for name, value in data.items():
             if name not in snapshot:
                 setattr(instance, name, value)
@@ -189,6 +234,17 @@ class StaffContentSerializer(JsonTypes, serializers.ModelSerializer):
             if snapshot:
                 instance.restore_related_snapshot(snapshot)
         return instance
+
+    @staticmethod
+    def changes(instance: ContentModel, data: dict, snapshot: dict[str, list]) -> bool:
+        if any(getattr(instance, name) != value for name, value in data.items() if name not in snapshot):
+            return True
+        if not snapshot:
+            return False
+        stored = instance.history_related_snapshot()
+        links = {field.name for field in instance._meta.many_to_many}
+        # Links are a set (stored sorted); owned rows such as steps are in order.
+        return any((sorted(rows) if name in links else rows) != stored.get(name) for name, rows in snapshot.items())
 
     def related_snapshot(self, data: dict) -> dict[str, list]:
         """Links and owned rows from the request, in the shape `restore_related_snapshot` takes."""

@@ -8,12 +8,13 @@ from kb.api.staff import (
     JsonTypes,
     LinesField,
     StaffContentSerializer,
+    at_most,
     django_errors,
     region_codes,
     slugs,
 )
 from passwords.models import CardType
-from procedures.models import Channel, Faq, Procedure, Step
+from procedures.models import MAX_STEPS, Channel, Faq, Procedure, Step
 
 
 class StaffChannelSerializer(CitingSerializer):
@@ -51,8 +52,14 @@ class StaffProcedureSerializer(CitingSerializer):
     card_types = slugs(CardType, many=True, required=False, help_text="Card type slugs; empty: every card type.")
     channel = slugs(Channel)
     requirements = LinesField(required=False, help_text="What to bring, one item per string.")
-    steps = StaffStepSerializer(
-        many=True, required=False, help_text="In order; writing the list replaces every step of the procedure."
+    # What many=True builds, with the cap: DRF refuses a longer list (max_length) before it validates each step,
+    # and the validator states it in the schema.
+    steps = serializers.ListSerializer(
+        child=StaffStepSerializer(),
+        required=False,
+        max_length=MAX_STEPS,
+        validators=[at_most(MAX_STEPS)],
+        help_text="In order; writing the list replaces every step of the procedure.",
     )
 
     owned_fields = ("steps",)
