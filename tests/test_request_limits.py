@@ -159,6 +159,16 @@ def test_a_token_of_someone_who_is_not_staff_is_throttled_like_none(client):
     assert staff_statuses == [200, 200, 200]
 
 
+def test_a_forwarded_for_that_is_no_address_counts_as_the_connection(client, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    settings.API_ANON_THROTTLE_RATE = "2/day"
+    statuses = [
+        client.get("/api/v1/card-types/", HTTP_X_FORWARDED_FOR=forged).status_code
+        for forged in ("not-an-address", "1.2.3.4, <script>", "::1::")
+    ]
+    assert statuses == [200, 200, 429]
+
+
 # The export.
 
 

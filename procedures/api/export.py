@@ -92,7 +92,8 @@ def build_snapshot(path: Path) -> None:
             with transaction.atomic():
                 if outermost and connection.vendor == "postgresql":
                     # One consistent view of the content across the export's many queries.
-                    connection.cursor().execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                    with connection.cursor() as cursor:
+                        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 for line in export_lines():
                     out.write(line.encode())
         os.replace(temporary, path)
