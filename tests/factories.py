@@ -9,7 +9,6 @@ from procedures.models import Channel, Procedure, Step
 from regions.models import Region
 from sources.models import Source
 
-
 _numbers = itertools.count(1)
 
 

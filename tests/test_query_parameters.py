@@ -97,3 +97,9 @@ def test_new_unknown_parameters_never_reach_a_view(client, django_assert_num_que
     with django_assert_num_queries(0):
         for n in range(20):
             assert client.get("/api/v1/procedures/", {"region": "420102", f"x{n}": "1"}).status_code == 400
+
+
+def test_a_method_the_address_does_not_take_is_a_405_whatever_its_parameters(client):
+    for method, path in (("trace", "/api/v1/card-types/"), ("put", "/api/v1/lookup/"), ("delete", "/api/v1/export/")):
+        response = client.generic(method.upper(), f"{path}?medium=electronic&page=1")
+        assert_problem(response, 405, "method_not_allowed")

@@ -39,22 +39,27 @@ def query_parameters(*names: str) -> Callable:
 
 def known_parameters(view_func: Callable, method: str, view_name: str | None) -> frozenset[str] | None:
     """The query parameters the view takes for this method, as the schema documents them; None where nothing is
-    declared (not an API view)."""
+    declared (not an API view) or where the view does not take the method at all, so that its 405 comes first."""
+    # HEAD is a GET without its body, OPTIONS asks about the same address.
+    method = "get" if method in ("head", "options") else method
     if view_name in LIBRARY_VIEW_PARAMETERS:
-        return LIBRARY_VIEW_PARAMETERS[view_name]
+        return LIBRARY_VIEW_PARAMETERS[view_name] if method == "get" else None
     declared = getattr(view_func, "query_parameters", None)
     if declared is not None:
-        return declared
+        return declared if method == "get" else None
     cls = getattr(view_func, "cls", None)
     if cls is None:
         return None
-    if getattr(cls, "query_parameters", None) is not None:
-        return cls.query_parameters
     actions = getattr(view_func, "actions", None)
     if actions is None:
-        return frozenset()
+        if not hasattr(cls, method):
+            return None
+        return getattr(cls, "query_parameters", None)
+    action = actions.get(method)
+    if action is None:
+        return None
     # A viewset: only lists take filters and pages; a detail, an action or a write takes no parameter.
-    if actions.get("get" if method in ("head", "options") else method) != "list":
+    if action != "list":
         return frozenset()
     settings = {**vars(cls), **getattr(view_func, "initkwargs", {})}
     names: set[str] = set()
