@@ -74,6 +74,20 @@ def test_unknown_region_and_bad_parameters_are_4xx(client):
     assert client.get("/embed/v1/420102/", {"card_type": "gold"}).status_code == 400
 
 
+def test_the_widget_validates_its_parameters_as_the_lookup_does_and_says_why_in_chinese(client):
+    pages = {
+        "/embed/v1/4201/": (404, "区划代码必须是六位数字，例如 420100。"),
+        "/embed/v1/420102/?card_type=gold": (400, "card_type: 没有标识为 gold 的已发布卡类型。"),
+        "/embed/v1/420102/?lang=fr": (400, "lang: 请用 zh 或 en。"),
+        "/embed/v1/420102/?embed_id=a+b": (400, "embed_id: 最多 64 个字符，只能是字母、数字、连字符和下划线。"),
+    }
+    for path, (status, message) in pages.items():
+        response = client.get(path)
+        assert response.status_code == status, path
+        assert [p.get_text() for p in BeautifulSoup(response.content, "html.parser").find_all("p")] == [message]
+    assert client.get("/embed/v1/420102/", {"card_type": "", "lang": "", "embed_id": "yibao-1-x0"}).status_code == 200
+
+
 def test_embed_pages_may_be_framed_and_nothing_else_may(client):
     widget = client.get("/embed/v1/420102/")
     assert "X-Frame-Options" not in widget and "frame-ancestors *" in widget["Content-Security-Policy"]
@@ -152,3 +166,9 @@ def test_the_widget_shows_what_changed_and_when_it_was_last_verified(client, dja
     footer = soup.find("footer").get_text()
     assert "Last verified against sources" in footer and "Content last changed" not in footer
     assert "Last verified" in soup.select_one(".rule").get_text()
+
+
+def test_a_nul_in_the_code_is_a_404_before_any_query(client, revision_cached, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/embed/v1/%00/")
+    assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
