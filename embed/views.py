@@ -5,7 +5,7 @@ from base64 import b64encode
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve, reverse
@@ -14,10 +14,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_exempt
-from django.views.decorators.http import require_GET
 from rest_framework import serializers
 
 from kb.api.problems import flatten, json_problem_response
+from kb.methods import method_not_allowed_message, read_only
 from procedures.api.lookup import LookupQuerySerializer
 from procedures.selectors import lookup_answer
 
@@ -108,7 +108,11 @@ def problem_page(request: HttpRequest, status: int, errors: list[dict]) -> HttpR
     return response
 
 
-@require_GET
+def widget_method_not_allowed(request: HttpRequest) -> HttpResponse:
+    return problem_page(request, 405, [{"detail": method_not_allowed_message()}])
+
+
+@read_only(refuse=widget_method_not_allowed)
 @xframe_options_exempt
 def widget(request: HttpRequest, code: str) -> HttpResponse:
     query = widget_query(code, request.GET)
@@ -158,7 +162,7 @@ def widget(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
-@require_GET
+@read_only()
 def loader(request: HttpRequest) -> HttpResponse:
     origin = f"{request.scheme}://{request.get_host()}"
     response = HttpResponse(
@@ -183,7 +187,7 @@ def widget_address(request: HttpRequest, url: str) -> WidgetQuerySerializer | No
     return widget_query(match.kwargs["code"], QueryDict(parts.query))
 
 
-@require_GET
+@read_only()
 def oembed(request: HttpRequest) -> HttpResponse:
     """oEmbed (https://oembed.com) for widget addresses: a CMS that is given one turns it into the widget. The frame
     points at the widget's canonical address, rebuilt from the validated code and parameters, never at the string the
@@ -209,7 +213,8 @@ def oembed(request: HttpRequest) -> HttpResponse:
     params = query.validated_data
     answer = lookup_answer(code=params["region"], card_type=None, on=timezone.localdate())
     if answer is None:
-        raise Http404
+        detail = _("No region has the code %(code)s.") % {"code": params["region"]}
+        return json_problem_response(request, 404, detail, "not_found")
     title = _("Medical insurance card passwords in %(region)s") % {"region": answer["region"]["full_name"]}
     html = format_html(
         '<iframe src="{}" width="{}" height="{}" style="border:0;max-width:100%" title="{}" loading="lazy"></iframe>',

@@ -2,11 +2,13 @@
 
 import json
 import re
+from urllib.parse import urlencode
 
 import pytest
 from bs4 import BeautifulSoup
 
 from passwords.models import DefaultPasswordRule
+from tests.http import assert_problem
 
 pytestmark = pytest.mark.django_db
 
@@ -168,7 +170,41 @@ def test_the_widget_shows_what_changed_and_when_it_was_last_verified(client, dja
     assert "Last verified" in soup.select_one(".rule").get_text()
 
 
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/embed/v1/420102/", {"lang": "en"}),
+        ("/embed/v1/loader.js", {}),
+        ("/oembed", {"url": "http://testserver/embed/v1/420102/"}),
+    ],
+)
+def test_embed_addresses_answer_head_and_options_and_refuse_other_methods(path, params):
+    from django.test import Client
+
+    # With CSRF checks on, as in production: a POST must meet the 405, not CSRF's 403 page.
+    client = Client(enforce_csrf_checks=True)
+    get = client.get(path, params)
+    head = client.head(path, params)
+    assert (head.status_code, head.content) == (200, b"")
+    assert (head["Content-Type"], head["ETag"]) == (get["Content-Type"], get["ETag"])
+    options = client.options(path + "?" + urlencode(params))
+    assert (options.status_code, options.content, options["Allow"]) == (204, b"", "GET, HEAD, OPTIONS")
+    for method in ("post", "put", "patch", "delete"):
+        response = getattr(client, method)(path)
+        assert response.status_code == 405 and response["Allow"] == "GET, HEAD, OPTIONS", method
+        if path.startswith("/embed/v1/4"):
+            # What a portal's frame shows: the widget's own error page.
+            assert response["Content-Type"].startswith("text/html") and b"OPTIONS" in response.content
+        else:
+            assert_problem(response, 405, "method_not_allowed")
+
+
 def test_a_nul_in_the_code_is_a_404_before_any_query(client, revision_cached, django_assert_num_queries):
     with django_assert_num_queries(0):
         response = client.get("/embed/v1/%00/")
     assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
+
+
+def test_oembed_for_an_unknown_region_is_problem_json(client):
+    response = client.get("/oembed", {"url": "http://testserver/embed/v1/999999/", "format": "json"})
+    assert "999999" in assert_problem(response, 404, "not_found")["detail"]
