@@ -1,6 +1,10 @@
 """schema.org JSON-LD for a widget page: a HowTo per procedure and a GovernmentService with its channels."""
 
+import json
 from typing import Any
+
+from django.utils.html import _json_script_escapes, format_html
+from django.utils.safestring import SafeString, mark_safe
 
 
 def how_to(procedure: dict[str, Any]) -> dict[str, Any]:
@@ -50,3 +54,11 @@ def structured_data(answer: dict[str, Any], *, service_name: str) -> list[dict[s
         government_service(region=answer["region"], channels=list(channels.values()), name=service_name),
         *(how_to(procedure) for procedure in answer["procedures"]),
     ]
+
+
+def json_ld_script(data: Any) -> SafeString:
+    """The JSON-LD element, its text escaped as Django's json_script escapes it (<, > and & as \\u escapes): no
+    published text can close the element, or open a `<!--` that makes it swallow the rest of the page. json_script
+    itself writes type="application/json", which search engines do not read as JSON-LD."""
+    text = json.dumps(data, ensure_ascii=False).translate(_json_script_escapes)
+    return format_html('<script type="application/ld+json">{}</script>', mark_safe(text))

@@ -1,26 +1,27 @@
 """The embeddable widget, its loader script and oEmbed: the lookup's answer for portals to show on their pages."""
 
 import hashlib
-import json
 from base64 import b64encode
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone, translation
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_exempt
-from django.views.decorators.http import require_GET
+from rest_framework import serializers
 
-from kb.api.problems import json_problem_response
-from procedures.selectors import lookup_answer, published_card_type_slugs
-from regions.models import code_validator
+from kb.api.problems import flatten, json_problem_response
+from kb.methods import method_not_allowed_message, read_only
+from procedures.api.lookup import LookupQuerySerializer
+from procedures.selectors import lookup_answer
 
-from .structured_data import structured_data
+from .structured_data import json_ld_script, structured_data
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 WIDGET_CSS = (ASSETS / "widget.css").read_text(encoding="utf-8")
@@ -43,28 +44,45 @@ WIDGET_CSP = "; ".join(
         "frame-ancestors *",
     ]
 )
+# The widget's error pages show text only: no script, no style, no form, no image, and any site may frame them.
+PROBLEM_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors *"
 LANGUAGES = {"zh": "zh-hans", "zh-hans": "zh-hans", "en": "en"}
 DEFAULT_WIDTH, DEFAULT_HEIGHT = 600, 900
+# What a widget's address may carry besides its code; the loader's frame id is left out of canonical addresses, as
+# it names one frame on one page.
+WIDGET_PARAMETERS = ("card_type", "lang", "embed_id")
+CANONICAL_PARAMETERS = ("card_type", "lang")
 
 
-class BadParameter(Exception):
-    def __init__(self, parameter: str, detail: str) -> None:
-        super().__init__(detail)
-        self.parameter, self.detail = parameter, detail
+class WidgetQuerySerializer(LookupQuerySerializer):
+    """The widget's parameters: the region (the code in its address) and the card type, validated as the lookup
+    validates them, and the widget's own language and frame id. The widget answers for today only."""
+
+    on = None
+    lang = serializers.ChoiceField(
+        choices=list(LANGUAGES), required=False, error_messages={"invalid_choice": gettext_lazy("Use zh or en.")}
+    )
+    # The loader's ids (yibao-<n>-<random>), which the widget hands back to the page that framed it.
+    embed_id = serializers.RegexField(
+        r"^[A-Za-z0-9_-]{1,64}\Z",
+        required=False,
+        error_messages={"invalid": gettext_lazy("Use up to 64 letters, digits, hyphens and underscores.")},
+    )
 
 
-def widget_language(request: HttpRequest) -> str:
-    lang = request.GET.get("lang", "zh")
-    if lang not in LANGUAGES:
-        raise BadParameter("lang", _("Use zh or en."))
-    return LANGUAGES[lang]
+def widget_query(code: str, params: QueryDict) -> WidgetQuerySerializer:
+    """The widget's parameters, validated before anything is looked up; an empty parameter counts as absent."""
+    data = {name: value for name in WIDGET_PARAMETERS if (value := params.get(name))}
+    query = WidgetQuerySerializer(data={"region": code, **data})
+    query.is_valid()
+    return query
 
 
-def widget_card_type(request: HttpRequest) -> str | None:
-    card_type = request.GET.get("card_type") or None
-    if card_type is not None and card_type not in published_card_type_slugs():
-        raise BadParameter("card_type", _("No published card type has the slug %(slug)s.") % {"slug": card_type})
-    return card_type
+def widget_url(request: HttpRequest, params: dict) -> str:
+    """The canonical address of the widget that these validated parameters describe."""
+    path = reverse("widget", kwargs={"code": params["region"]})
+    query = urlencode({name: params[name] for name in CANONICAL_PARAMETERS if name in params})
+    return request.build_absolute_uri(path + ("?" + query if query else ""))
 
 
 def group_by_channel(procedures: list[dict]) -> list[dict]:
@@ -81,31 +99,43 @@ def recent_changes(items: list[dict], limit: int = 5) -> list[dict]:
     return [notes[key] for key in sorted(notes, reverse=True)[:limit]]
 
 
-def problem_page(request: HttpRequest, status: int, detail: str) -> HttpResponse:
-    response = HttpResponse(f"<!doctype html><title>{status}</title><p>{detail}</p>", status=status)
-    response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors *"
+def problem_page(request: HttpRequest, status: int, errors: list[dict]) -> HttpResponse:
+    """The widget's error page: what a portal's frame shows instead of the widget. Each error is a `detail`, with the
+    `parameter` it concerns when there is one."""
+    response = render(request, "embed/problem.html", {"status": status, "errors": errors}, status=status)
+    response["Content-Security-Policy"] = PROBLEM_CSP
     response.xframe_options_exempt = True
     return response
 
 
-@require_GET
+def widget_method_not_allowed(request: HttpRequest) -> HttpResponse:
+    return problem_page(request, 405, [{"detail": method_not_allowed_message()}])
+
+
+@read_only(refuse=widget_method_not_allowed)
 @xframe_options_exempt
 def widget(request: HttpRequest, code: str) -> HttpResponse:
-    try:
-        language = widget_language(request)
-        card_type = widget_card_type(request)
-    except BadParameter as error:
-        return problem_page(request, 400, f"{error.parameter}: {error.detail}")
+    query = widget_query(code, request.GET)
+    if query.errors:
+        if "region" in query.errors:
+            # The code is part of the address: an invalid one names no widget. Nothing has been looked up with it.
+            return problem_page(request, 404, [{"detail": detail} for detail in query.errors["region"]])
+        return problem_page(request, 400, flatten(query.errors))
+    params = query.validated_data
+    language = LANGUAGES[params.get("lang", "zh")]
     with translation.override(language):
-        answer = lookup_answer(code=code, card_type=card_type, on=timezone.localdate())
+        answer = lookup_answer(code=params["region"], card_type=params.get("card_type"), on=timezone.localdate())
         if answer is None:
-            return problem_page(request, 404, _("No region has the code %(code)s.") % {"code": code})
+            return problem_page(
+                request, 404, [{"detail": _("No region has the code %(code)s.") % {"code": params["region"]}}]
+            )
         shown = [*answer["default_passwords"], *answer["password_policy"], *answer["procedures"], *answer["channels"]]
         sources = {s["slug"]: s for item in shown for s in item["sources"]}
         title = _("Medical insurance card passwords in %(region)s") % {"region": answer["region"]["full_name"]}
-        page_url = request.build_absolute_uri(request.path)
         oembed_url = (
-            request.build_absolute_uri(reverse("oembed")) + "?" + urlencode({"url": page_url, "format": "json"})
+            request.build_absolute_uri(reverse("oembed"))
+            + "?"
+            + urlencode({"url": widget_url(request, params), "format": "json"})
         )
         response = render(
             request,
@@ -122,9 +152,7 @@ def widget(request: HttpRequest, code: str) -> HttpResponse:
                 "changes": recent_changes(shown),
                 "css": WIDGET_CSS,
                 "js": WIDGET_JS,
-                "json_ld": json.dumps(structured_data(answer, service_name=title), ensure_ascii=False).replace(
-                    "</", "<\\/"
-                ),
+                "json_ld": json_ld_script(structured_data(answer, service_name=title)),
                 "oembed_url": oembed_url,
             },
         )
@@ -134,7 +162,7 @@ def widget(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
-@require_GET
+@read_only()
 def loader(request: HttpRequest) -> HttpResponse:
     origin = f"{request.scheme}://{request.get_host()}"
     response = HttpResponse(
@@ -144,39 +172,56 @@ def loader(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_GET
+def widget_address(request: HttpRequest, url: str) -> WidgetQuerySerializer | None:
+    """The parameters of a widget address of this site, validated; None for any other address."""
+    try:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or parts.netloc != request.get_host():
+            return None
+        match = resolve(parts.path)
+    # urlsplit refuses some addresses outright ("http://[::1" and other broken IPv6 hosts).
+    except (ValueError, Resolver404):
+        return None
+    if match.url_name != "widget":
+        return None
+    return widget_query(match.kwargs["code"], QueryDict(parts.query))
+
+
+@read_only()
 def oembed(request: HttpRequest) -> HttpResponse:
-    """oEmbed (https://oembed.com) for widget addresses: a CMS that is given one turns it into the widget."""
-    url = request.GET.get("url", "")
+    """oEmbed (https://oembed.com) for widget addresses: a CMS that is given one turns it into the widget. The frame
+    points at the widget's canonical address, rebuilt from the validated code and parameters, never at the string the
+    client sent."""
     format_ = request.GET.get("format", "json")
     if format_ != "json":
         return json_problem_response(request, 501, _("Only the json format is offered."), "not_implemented")
-    parts = urlsplit(url)
-    try:
-        match = (
-            resolve(parts.path) if parts.scheme in ("http", "https") and parts.netloc == request.get_host() else None
-        )
-    except Resolver404:
-        match = None
-    if match is None or match.url_name != "widget":
+    query = widget_address(request, request.GET.get("url", ""))
+    if query is None or "region" in query.errors:
         return json_problem_response(request, 404, _("This address is not a widget of this site."), "not_found")
-    code = match.kwargs["code"]
+    if query.errors:
+        errors = [{"parameter": "url", "detail": f"{e['parameter']}: {e['detail']}"} for e in flatten(query.errors)]
+        detail = "; ".join(f"{e['parameter']}: {e['detail']}" for e in errors)
+        return json_problem_response(request, 400, detail, "invalid_parameter", errors=errors)
     try:
-        code_validator(code)
         width = bounded(request, "maxwidth", DEFAULT_WIDTH)
         height = bounded(request, "maxheight", DEFAULT_HEIGHT)
     except BadParameter as error:
-        return json_problem_response(request, 400, f"{error.parameter}: {error.detail}", "invalid_parameter")
-    except ValidationError:
-        return json_problem_response(request, 404, _("This address is not a widget of this site."), "not_found")
-    answer = lookup_answer(code=code, card_type=None, on=timezone.localdate())
+        errors = [{"parameter": error.parameter, "detail": error.detail}]
+        return json_problem_response(
+            request, 400, f"{error.parameter}: {error.detail}", "invalid_parameter", errors=errors
+        )
+    params = query.validated_data
+    answer = lookup_answer(code=params["region"], card_type=None, on=timezone.localdate())
     if answer is None:
-        raise Http404
-    src = f"{parts.scheme}://{parts.netloc}{parts.path}" + (f"?{parts.query}" if parts.query else "")
+        detail = _("No region has the code %(code)s.") % {"code": params["region"]}
+        return json_problem_response(request, 404, detail, "not_found")
     title = _("Medical insurance card passwords in %(region)s") % {"region": answer["region"]["full_name"]}
-    html = (
-        f'<iframe src="{src}" width="{width}" height="{height}" style="border:0;max-width:100%" '
-        f'title="{title}" loading="lazy"></iframe>'
+    html = format_html(
+        '<iframe src="{}" width="{}" height="{}" style="border:0;max-width:100%" title="{}" loading="lazy"></iframe>',
+        widget_url(request, params),
+        width,
+        height,
+        title,
     )
     response = JsonResponse(
         {
@@ -194,6 +239,12 @@ def oembed(request: HttpRequest) -> HttpResponse:
     )
     response["Cache-Control"] = "public, no-cache"
     return response
+
+
+class BadParameter(Exception):
+    def __init__(self, parameter: str, detail: str) -> None:
+        super().__init__(detail)
+        self.parameter, self.detail = parameter, detail
 
 
 def bounded(request: HttpRequest, name: str, default: int) -> int:

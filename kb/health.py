@@ -7,19 +7,20 @@ from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+
+from kb.methods import read_only
 
 logger = logging.getLogger(__name__)
 
 
 @never_cache
-@require_GET
+@read_only()
 def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
 @never_cache
-@require_GET
+@read_only()
 def readyz(request: HttpRequest) -> JsonResponse:
     """Ready while the database answers. A cache that does not answer is reported as degraded and keeps the process
     in rotation: answers then come from the database (kb/cache.py), slower but right, and taking every instance out

@@ -52,3 +52,21 @@ def test_a_database_error_is_a_json_503_not_a_500_page(client, monkeypatch):
     response = client.get("/api/v1/lookup/", {"region": "420102"})
     assert_problem(response, 503, "service_unavailable")
     assert response["Retry-After"]
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_probes_answer_head_and_options_and_refuse_other_methods_in_json(path):
+    from django.test import Client
+
+    # With CSRF checks on, as in production: a POST must meet the 405, not CSRF's 403 page.
+    client = Client(enforce_csrf_checks=True)
+    get = client.get(path)
+    head = client.head(path)
+    assert (head.status_code, head.content, head["Content-Type"]) == (200, b"", get["Content-Type"])
+    options = client.options(path)
+    assert (options.status_code, options.content, options["Allow"]) == (204, b"", "GET, HEAD, OPTIONS")
+    for method in ("post", "put", "patch", "delete"):
+        response = getattr(client, method)(path)
+        body = assert_problem(response, 405, "method_not_allowed")
+        assert body["detail"] == "这个地址只接受 GET、HEAD 和 OPTIONS 请求。"
+        assert response["Allow"] == "GET, HEAD, OPTIONS"

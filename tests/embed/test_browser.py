@@ -3,19 +3,27 @@
 The app runs under gunicorn with production settings on its own SQLite database; the portal's page is served
 from a second origin. The test reads 武汉市's rule inside the frame, checks that the frame grew to fit its
 content, that the portal's console shows no error and that the loader left no global name, and saves a
-screenshot to test-artifacts/.
+screenshot to test-artifacts/. The same server and browser then read hostile published text, hostile parameters
+and an oEmbed frame back, with the pages' CSP switched off so that escaping alone keeps them inert.
 """
 
 import functools
 import http.server
+import json
 import shutil
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
 import pytest
+from bs4 import BeautifulSoup
 
 from scripts.servers import free_port, populate, production_env, start_gunicorn, stop
+from tests.embed.hostile import HOSTILE, HOSTILE_REGION_NAME, REGION
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -31,6 +39,8 @@ def app_origin(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("widget-app")
     env = production_env(f"sqlite:///{workdir / 'db.sqlite3'}")
     populate(env)
+    # The hostile content of tests/embed/hostile.py, published on its region before the server starts.
+    subprocess.run([sys.executable, "-m", "tests.embed.hostile"], cwd=ROOT, env=env, check=True, capture_output=True)
     port = free_port()
     server = start_gunicorn(env, port, workers=1, ready_path="/embed/v1/loader.js")
     try:
@@ -46,9 +56,14 @@ HOST_PAGE = """<!doctype html>
 
 
 @pytest.fixture(scope="module")
-def portal(tmp_path_factory, app_origin):
+def portal_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("portal")
+
+
+@pytest.fixture(scope="module")
+def portal(portal_root, app_origin):
     """A second origin (localhost, another port) serving a portal page with and without the loader."""
-    root = tmp_path_factory.mktemp("portal")
+    root = portal_root
     (root / "with.html").write_text(
         HOST_PAGE.format(loader=f'<script src="{app_origin}/embed/v1/loader.js" async></script>'), encoding="utf-8"
     )
@@ -113,3 +128,87 @@ def test_a_portal_embeds_the_widget_with_one_script_tag(browser, portal):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "embed-widget.png"), full_page=True)
     page.close()
+
+
+# What no published text or parameter may add to a page; the widget's own style and two scripts are counted apart.
+INJECTED = (
+    "img, form, input, iframe, object, embed, base, meta[http-equiv], plaintext, textarea, a[href^='javascript:']"
+)
+
+
+@pytest.fixture
+def unguarded(browser):
+    """A page that ignores every Content-Security-Policy, so that only escaping keeps hostile text inert; it records
+    (and dismisses) every dialog."""
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    yield page, dialogs
+    context.close()
+
+
+def elements(page) -> list[tuple[str, tuple[str, ...]]]:
+    found = page.evaluate("[...document.querySelectorAll('*')].map(e => [e.localName, e.getAttributeNames().sort()])")
+    return [(name, tuple(attributes)) for name, attributes in found]
+
+
+def served_elements(body: bytes) -> list[tuple[str, tuple[str, ...]]]:
+    """The elements of the markup as the server wrote it, which test_escaping.py compares with the template's."""
+    return [(tag.name, tuple(sorted(tag.attrs))) for tag in BeautifulSoup(body, "html.parser").find_all(True)]
+
+
+def visit(page, url: str):
+    response = page.goto(url)
+    # Chromium's document has exactly the elements the markup has: no text was read as markup.
+    assert elements(page) == served_elements(response.body()), url
+    assert page.locator(INJECTED).count() == 0, url
+    return response
+
+
+def test_hostile_published_text_stays_text_in_chromium(unguarded, app_origin):
+    page, dialogs = unguarded
+    response = visit(page, f"{app_origin}/embed/v1/{REGION}/")
+    assert response.status == 200
+    assert page.locator("script").count() == 2 and page.locator("style").count() == 1
+    text = page.evaluate("document.body.textContent")
+    assert HOSTILE_REGION_NAME in page.locator("h1").text_content()
+    missing = [hostile for hostile in HOSTILE if hostile not in text]
+    assert missing == []
+    graph = json.loads(page.locator('script[type="application/ld+json"]').text_content())
+    assert {hostile for hostile in HOSTILE} <= {how_to["name"] for how_to in graph[1:]}
+    assert dialogs == []
+
+
+def test_hostile_parameters_bring_no_markup_into_the_error_pages_in_chromium(unguarded, app_origin):
+    page, dialogs = unguarded
+    for hostile in ('"><script>alert("double")</script>', "'><img src=x onerror=alert('single')>", "<!--<script>"):
+        for url in (
+            f"{app_origin}/embed/v1/{quote(hostile, safe='')}/",
+            f"{app_origin}/embed/v1/420100/?" + urlencode({"card_type": hostile}),
+            f"{app_origin}/embed/v1/420100/?" + urlencode({"lang": hostile, "embed_id": hostile}),
+        ):
+            assert visit(page, url).status in (400, 404), url
+    assert dialogs == []
+
+
+def test_the_oembed_frame_is_one_iframe_at_the_canonical_address_in_chromium(
+    unguarded, app_origin, portal, portal_root
+):
+    page, dialogs = unguarded
+    widget = f"{app_origin}/embed/v1/420100/"
+    hostile = '"><script>alert("double")</script><img src=x onerror=alert(2)>'
+    query = urlencode({"url": f"{widget}?lang=en&x={hostile}", "format": "json"})
+    with urllib.request.urlopen(f"{app_origin}/oembed?{query}", timeout=10) as answer:
+        html = json.load(answer)["html"]
+    # A CMS page served from the portal's origin: frame-ancestors * admits no about:blank parent, and Chromium lets
+    # no page it cannot place on the local network frame a loopback address.
+    (portal_root / "cms.html").write_text(f"<!doctype html><title>CMS</title><main>{html}</main>", encoding="utf-8")
+    page.goto(f"{portal}/cms.html")
+    frames = page.locator("iframe")
+    assert frames.count() == 1 and frames.get_attribute("src") == f"{widget}?lang=en"
+    assert page.locator("main > *").count() == 1 and page.locator(INJECTED.replace("iframe, ", "")).count() == 0
+    heading = page.frame_locator("iframe").locator("h1")
+    heading.wait_for(state="attached", timeout=15_000)
+    assert "武汉市" in heading.text_content()
+    assert dialogs == []

@@ -2,11 +2,13 @@
 
 import json
 import re
+from urllib.parse import urlencode
 
 import pytest
 from bs4 import BeautifulSoup
 
 from passwords.models import DefaultPasswordRule
+from tests.http import assert_problem
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +74,20 @@ def test_unknown_region_and_bad_parameters_are_4xx(client):
     assert client.get("/embed/v1/999999/").status_code == 404
     assert client.get("/embed/v1/420102/", {"lang": "fr"}).status_code == 400
     assert client.get("/embed/v1/420102/", {"card_type": "gold"}).status_code == 400
+
+
+def test_the_widget_validates_its_parameters_as_the_lookup_does_and_says_why_in_chinese(client):
+    pages = {
+        "/embed/v1/4201/": (404, "区划代码必须是六位数字，例如 420100。"),
+        "/embed/v1/420102/?card_type=gold": (400, "card_type: 没有标识为 gold 的已发布卡类型。"),
+        "/embed/v1/420102/?lang=fr": (400, "lang: 请用 zh 或 en。"),
+        "/embed/v1/420102/?embed_id=a+b": (400, "embed_id: 最多 64 个字符，只能是字母、数字、连字符和下划线。"),
+    }
+    for path, (status, message) in pages.items():
+        response = client.get(path)
+        assert response.status_code == status, path
+        assert [p.get_text() for p in BeautifulSoup(response.content, "html.parser").find_all("p")] == [message]
+    assert client.get("/embed/v1/420102/", {"card_type": "", "lang": "", "embed_id": "yibao-1-x0"}).status_code == 200
 
 
 def test_embed_pages_may_be_framed_and_nothing_else_may(client):
@@ -152,3 +168,43 @@ def test_the_widget_shows_what_changed_and_when_it_was_last_verified(client, dja
     footer = soup.find("footer").get_text()
     assert "Last verified against sources" in footer and "Content last changed" not in footer
     assert "Last verified" in soup.select_one(".rule").get_text()
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/embed/v1/420102/", {"lang": "en"}),
+        ("/embed/v1/loader.js", {}),
+        ("/oembed", {"url": "http://testserver/embed/v1/420102/"}),
+    ],
+)
+def test_embed_addresses_answer_head_and_options_and_refuse_other_methods(path, params):
+    from django.test import Client
+
+    # With CSRF checks on, as in production: a POST must meet the 405, not CSRF's 403 page.
+    client = Client(enforce_csrf_checks=True)
+    get = client.get(path, params)
+    head = client.head(path, params)
+    assert (head.status_code, head.content) == (200, b"")
+    assert (head["Content-Type"], head["ETag"]) == (get["Content-Type"], get["ETag"])
+    options = client.options(path + "?" + urlencode(params))
+    assert (options.status_code, options.content, options["Allow"]) == (204, b"", "GET, HEAD, OPTIONS")
+    for method in ("post", "put", "patch", "delete"):
+        response = getattr(client, method)(path)
+        assert response.status_code == 405 and response["Allow"] == "GET, HEAD, OPTIONS", method
+        if path.startswith("/embed/v1/4"):
+            # What a portal's frame shows: the widget's own error page.
+            assert response["Content-Type"].startswith("text/html") and b"OPTIONS" in response.content
+        else:
+            assert_problem(response, 405, "method_not_allowed")
+
+
+def test_a_nul_in_the_code_is_a_404_before_any_query(client, revision_cached, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/embed/v1/%00/")
+    assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
+
+
+def test_oembed_for_an_unknown_region_is_problem_json(client):
+    response = client.get("/oembed", {"url": "http://testserver/embed/v1/999999/", "format": "json"})
+    assert "999999" in assert_problem(response, 404, "not_found")["detail"]

@@ -1,11 +1,11 @@
 // Yibao KB embed loader. Paste once per page:
-//   <script src="{{ origin }}/embed/v1/loader.js" async></script>
+//   <script src="{{ origin|escapejs }}/embed/v1/loader.js" async></script>
 //   <div data-yibao-region="420100" data-yibao-card-type="ssc-gen2" data-yibao-lang="en"></div>
 // Each such element gets the widget in a frame that grows to fit its content. Nothing is added to the page's
 // global names.
 (function () {
   "use strict";
-  var origin = "{{ origin }}";
+  var origin = "{{ origin|escapejs }}";
   var frames = {};
   var counter = 0;
 
