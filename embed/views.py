@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_exempt
 from rest_framework import serializers
 
+from kb.api.guards import query_parameters
 from kb.api.problems import flatten, json_problem_response
 from kb.methods import method_not_allowed_message, read_only
 from procedures.api.lookup import LookupQuerySerializer
@@ -112,6 +113,7 @@ def widget_method_not_allowed(request: HttpRequest) -> HttpResponse:
     return problem_page(request, 405, [{"detail": method_not_allowed_message()}])
 
 
+@query_parameters(*WIDGET_PARAMETERS, refuse=lambda request, errors: problem_page(request, 400, errors))
 @read_only(refuse=widget_method_not_allowed)
 @xframe_options_exempt
 def widget(request: HttpRequest, code: str) -> HttpResponse:
@@ -162,6 +164,7 @@ def widget(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
+@query_parameters()
 @read_only()
 def loader(request: HttpRequest) -> HttpResponse:
     origin = f"{request.scheme}://{request.get_host()}"
@@ -187,6 +190,7 @@ def widget_address(request: HttpRequest, url: str) -> WidgetQuerySerializer | No
     return widget_query(match.kwargs["code"], QueryDict(parts.query))
 
 
+@query_parameters("url", "format", "maxwidth", "maxheight")
 @read_only()
 def oembed(request: HttpRequest) -> HttpResponse:
     """oEmbed (https://oembed.com) for widget addresses: a CMS that is given one turns it into the widget. The frame

@@ -103,3 +103,19 @@ def test_a_method_the_address_does_not_take_is_a_405_whatever_its_parameters(cli
     for method, path in (("trace", "/api/v1/card-types/"), ("put", "/api/v1/lookup/"), ("delete", "/api/v1/export/")):
         response = client.generic(method.upper(), f"{path}?medium=electronic&page=1")
         assert_problem(response, 405, "method_not_allowed")
+
+
+def test_the_widget_oembed_and_loader_refuse_unknown_parameters(client):
+    page = client.get("/embed/v1/420100/", {"lang": "en", "utm_source": "x"})
+    assert page.status_code == 400 and page["Content-Type"].startswith("text/html")
+    assert "utm_source" in page.content.decode()
+    oembed = client.get("/oembed", {"url": "http://testserver/embed/v1/420100/", "callback": "f"})
+    assert_problem(oembed, 400, "invalid_parameter", "callback")
+    assert_problem(client.get("/embed/v1/loader.js", {"v": "2"}), 400, "invalid_parameter", "v")
+
+
+def test_each_frame_s_id_is_left_out_of_the_widget_s_cache_key(client, django_assert_num_queries, revision_cached):
+    first = client.get("/embed/v1/420100/", {"embed_id": "yibao-1-abcdef"})
+    with django_assert_num_queries(0):
+        second = client.get("/embed/v1/420100/", {"embed_id": "yibao-2-ghijkl", "_": "1"})
+    assert second.status_code == 200 and second.content == first.content

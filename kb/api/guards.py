@@ -27,11 +27,13 @@ LIBRARY_VIEW_PARAMETERS = {
 }
 
 
-def query_parameters(*names: str) -> Callable:
-    """Declares the query parameters a function view takes; any other is refused with a 400 before it runs."""
+def query_parameters(*names: str, refuse: Callable | None = None) -> Callable:
+    """Declares the query parameters a function view takes; any other is refused with a 400 before it runs, in
+    problem+json, or by `refuse(request, errors)` for a view whose errors take another shape (the widget's page)."""
 
     def declare(view: Callable) -> Callable:
         view.query_parameters = frozenset(names)
+        view.refuse_parameters = refuse
         return view
 
     return declare
@@ -135,5 +137,8 @@ class ApiGuardMiddleware:
         else:
             message = _("This address takes no query parameters.")
         errors = [{"parameter": name, "detail": message} for name in unknown]
+        refuse = getattr(view_func, "refuse_parameters", None)
+        if refuse is not None:
+            return refuse(request, errors)
         detail = "; ".join(f"{name}: {message}" for name in unknown)
         return json_problem_response(request, 400, detail, "invalid_parameter", errors=errors)
