@@ -119,3 +119,18 @@ def test_each_frame_s_id_is_left_out_of_the_widget_s_cache_key(client, django_as
     with django_assert_num_queries(0):
         second = client.get("/embed/v1/420100/", {"embed_id": "yibao-2-ghijkl", "_": "1"})
     assert second.status_code == 200 and second.content == first.content
+
+
+def test_writing_accept_differently_does_not_miss_the_cache(client, django_assert_num_queries, revision_cached):
+    first = client.get("/api/v1/procedures/", {"region": "420102"}, HTTP_ACCEPT="application/json")
+    with django_assert_num_queries(0):
+        for n in range(5):
+            accept = f"text/x-made-up-{n}, application/json;q=0.{n};charset=utf-{n}"
+            again = client.get("/api/v1/procedures/", {"region": "420102"}, HTTP_ACCEPT=accept)
+            assert again.status_code == 200 and again.content == first.content
+    # What the site cannot answer in is still a 406, even with a JSON answer stored.
+    assert client.get("/api/v1/procedures/", {"region": "420102"}, HTTP_ACCEPT="application/xml").status_code == 406
+    yaml = client.get("/api/schema/", HTTP_ACCEPT="application/yaml")
+    json_schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert yaml["Content-Type"].startswith("application/yaml")
+    assert json_schema["Content-Type"].startswith("application/vnd.oai.openapi+json")

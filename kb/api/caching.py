@@ -55,6 +55,36 @@ def keyed_parameters(request: HttpRequest) -> list[tuple[str, list[str]]]:
     return sorted((name, values) for name, values in request.GET.lists() if name not in ignored)
 
 
+# The media types the site answers in, and the ranges that reach them: everything else in Accept changes nothing.
+# DRF picks a renderer by the specificity of the ranges, not by their order or quality values, so the set of these
+# (and JSON's indent, which DRF clamps to 0-8) is all of Accept that can change an answer.
+ANSWERED_MEDIA_RANGES = {
+    "application/json", "application/vnd.oai.openapi", "application/vnd.oai.openapi+json", "application/yaml",
+    "text/html", "*/*", "application/*", "text/*",
+}  # fmt: skip
+
+
+def accept_key(request: HttpRequest) -> str:
+    """Accept reduced to what can change the answer, so that a client cannot make each request a cache miss by
+    writing it differently each time."""
+    header = request.headers.get("Accept", "").strip()
+    if not header:
+        return ""
+    ranges: set[str] = set()
+    for item in header.split(","):
+        media_range, *parameters = (part.strip() for part in item.split(";"))
+        media_range = media_range.lower()
+        if media_range not in ANSWERED_MEDIA_RANGES:
+            continue
+        for parameter in parameters:
+            name, _equals, value = parameter.partition("=")
+            if name.strip().lower() == "indent" and value.strip().isascii() and value.strip().isdigit():
+                media_range += f";indent={min(int(value.strip()), 8)}"
+        ranges.add(media_range)
+    # Nothing the site answers in: a 406, never stored, under one key whatever was asked.
+    return ",".join(sorted(ranges)) or "unanswerable"
+
+
 def response_key(request: HttpRequest, revision: str) -> str:
     query = urlencode(keyed_parameters(request), doseq=True)
     raw = "\n".join(
@@ -66,7 +96,7 @@ def response_key(request: HttpRequest, revision: str) -> str:
             request.path,
             query,
             get_language() or "",
-            request.headers.get("Accept", ""),
+            accept_key(request),
             # Answers stored encoded differ by encoding, and so do their ETags.
             ("gzip" if accepts_gzip(request) else "identity") if request.path == EXPORT_PATH else "",
             # Without `on`, the lookup answers for today: yesterday's answer is not today's.
