@@ -8,6 +8,7 @@ from kb.api.filters import (
     ContentFilterSet,
     RegionFilter,
     RegionScopedFilterSet,
+    SlugFilter,
     listing_or_unlisted,
 )
 from sources.choices import Standing
@@ -66,7 +67,7 @@ class FaqFilterSet(ContentFilterSet):
         method="filter_region", label="FAQs about this region, one of the regions above it, or every region."
     )
     card_type = AppliesToCardTypeFilter(field_name="card_types")
-    procedure = django_filters.CharFilter(field_name="procedures__slug", label="FAQs about this procedure (slug).")
+    procedure = SlugFilter(field_name="procedures__slug", label="FAQs about this procedure (slug).")
     search = django_filters.CharFilter(method="filter_search", max_length=100, label="Words in the question or answer.")
     ordering = django_filters.OrderingFilter(fields=["slug", "updated_at"])
 

@@ -134,3 +134,27 @@ def test_writing_accept_differently_does_not_miss_the_cache(client, django_asser
     json_schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert yaml["Content-Type"].startswith("application/yaml")
     assert json_schema["Content-Type"].startswith("application/vnd.oai.openapi+json")
+
+
+def test_every_free_string_parameter_says_in_the_schema_what_it_accepts(schema):
+    """A generated client (or the fuzzer) builds values from the schema: a string parameter described only as "a
+    string" gets a NUL or a control character, which the API refuses with a 400 the schema did not announce."""
+    for path, method, operation in operations(schema):
+        for parameter in operation.get("parameters", []):
+            described = parameter["schema"]
+            if parameter["in"] == "query" and described.get("type") == "string":
+                assert {"enum", "pattern", "format"} & described.keys(), (method, path, parameter["name"])
+
+
+@pytest.mark.parametrize("value", ["\x10A\x00", "Change-Password", "change_password", "-x", "a" * 81])
+def test_a_slug_parameter_refuses_what_cannot_be_a_slug(client, schema, value):
+    body = assert_problem(client.get("/api/v1/faqs/", {"procedure": value}), 400, "invalid_parameter", "procedure")
+    (documented,) = [p for p in schema["paths"]["/api/v1/faqs/"]["get"]["parameters"] if p["name"] == "procedure"]
+    assert re.fullmatch(documented["schema"]["pattern"], value) is None or len(value) > 80
+    assert body["errors"][0]["parameter"] == "procedure"
+
+
+def test_a_well_formed_slug_nothing_has_matches_nothing(client):
+    response = client.get("/api/v1/faqs/", {"procedure": "no-such-procedure-1"})
+    assert response.status_code == 200
+    assert response.json()["results"] == []

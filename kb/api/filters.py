@@ -13,6 +13,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 
 from regions.models import NATIONAL_CODE, Region, code_validator
 from sources.choices import Status
+from sources.models import lower_case_slug
 
 
 class RegionCodeField(forms.ModelChoiceField):
@@ -113,6 +114,20 @@ def listing_or_unlisted(queryset: QuerySet, field: str, values) -> Q:
     return Q(pk__in=listing) | ~Q(pk__in=linked)
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": lower_case_slug.regex.pattern, "maxLength": 80, "example": "wuhan-change-in-app"}
+)
+class SlugFilter(django_filters.CharFilter):
+    """Rows linked to the content with this slug. A value that cannot be a slug is a 400 that says what a slug looks
+    like (and the schema gives the pattern); a well-formed slug nothing has simply matches nothing."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("max_length", 80)
+        kwargs.setdefault("validators", [lower_case_slug])
+        super().__init__(**kwargs)
+
+
+@extend_schema_field({"type": "string", "pattern": lower_case_slug.regex.pattern, "maxLength": 80})
 class AppliesToCardTypeFilter(django_filters.ModelChoiceFilter):
     """Rows for this card type, and rows that hold for every card type: an empty card type (a foreign key) or no
     card type listed (a many-to-many)."""
