@@ -25,9 +25,12 @@ $(BIN)/.installed: requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	touch $@
 
+# Two pytest workers (pytest-xdist), each test file on one of them: the suite's slowest tests wait on servers they
+# start (gunicorn, PostgreSQL, Chromium), so two run in the time of one. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: install
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=kb.settings_test
-	$(BIN)/pytest
+	$(BIN)/pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 lint: install
 	$(BIN)/ruff check .
