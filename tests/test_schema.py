@@ -9,27 +9,27 @@ from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIRespo
 pytestmark = pytest.mark.django_db
 
 REQUESTS = [
-    ("/api/v1/regions/", {"search": "wuhan"}),
-    ("/api/v1/regions/", {"level": "nation"}),
-    ("/api/v1/regions/420102/", {}),
-    ("/api/v1/regions/999999/", {}),
-    ("/api/v1/card-types/", {"medium": "electronic"}),
-    ("/api/v1/card-types/ssc-gen1/", {}),
-    ("/api/v1/channels/", {"kind": "hotline", "region_within": "510000"}),
-    ("/api/v1/channels/", {"region": "12"}),
-    ("/api/v1/password-rules/", {"valid_on": "2022-03-02", "region": "130700"}),
-    ("/api/v1/password-rules/", {"valid_on": "2022-03-32"}),
-    ("/api/v1/password-rules/wuhan-fixed-1234/", {}),
-    ("/api/v1/password-policies/", {"card_type": "medical-insurance-voucher"}),
-    ("/api/v1/procedures/", {"channel_kind": "app", "ordering": "-updated_at", "page_size": 5}),
-    ("/api/v1/procedures/", {"page_size": 101}),
-    ("/api/v1/procedures/change-password-nhsa-app/", {}),
-    ("/api/v1/faqs/", {"region": "410700"}),
-    ("/api/v1/sources/", {}),
-    ("/api/v1/lookup/", {"region": "420102"}),
-    ("/api/v1/lookup/", {"region": "320102", "card_type": "ssc-gen1", "on": "2023-01-01"}),
-    ("/api/v1/lookup/", {"region": "99"}),
-    ("/api/v1/lookup/", {"region": "999999"}),
+    ("/api/v1/regions/", {"search": "wuhan"}, 200),
+    ("/api/v1/regions/", {"level": "nation"}, 400),
+    ("/api/v1/regions/420102/", {}, 200),
+    ("/api/v1/regions/999999/", {}, 404),
+    ("/api/v1/card-types/", {"medium": "electronic"}, 200),
+    ("/api/v1/card-types/ssc-gen1/", {}, 200),
+    ("/api/v1/channels/", {"kind": "hotline", "region_within": "510000"}, 200),
+    ("/api/v1/channels/", {"region": "12"}, 400),
+    ("/api/v1/password-rules/", {"valid_on": "2022-03-02", "region": "130700"}, 200),
+    ("/api/v1/password-rules/", {"valid_on": "2022-03-32"}, 400),
+    ("/api/v1/password-rules/wuhan-fixed-1234/", {}, 200),
+    ("/api/v1/password-policies/", {"card_type": "medical-insurance-voucher"}, 200),
+    ("/api/v1/procedures/", {"channel_kind": "app", "ordering": "-updated_at", "page_size": 5}, 200),
+    ("/api/v1/procedures/", {"page_size": 101}, 400),
+    ("/api/v1/procedures/change-password-nhsa-app/", {}, 200),
+    ("/api/v1/faqs/", {"region": "410700"}, 200),
+    ("/api/v1/sources/", {}, 200),
+    ("/api/v1/lookup/", {"region": "420102"}, 200),
+    ("/api/v1/lookup/", {"region": "320102", "card_type": "ssc-gen1", "on": "2023-01-01"}, 200),
+    ("/api/v1/lookup/", {"region": "99"}, 400),
+    ("/api/v1/lookup/", {"region": "999999"}, 404),
 ]
 
 
@@ -50,9 +50,11 @@ def openapi(django_db_setup, django_db_blocker):
     return OpenAPI.from_dict(spec, config=config)
 
 
-@pytest.mark.parametrize(("path", "params"), REQUESTS, ids=[f"{p}?{q}" for p, q in REQUESTS])
-def test_response_matches_the_schema(client, openapi, path, params):
+@pytest.mark.parametrize(("path", "params", "status"), REQUESTS, ids=[f"{p}?{q}" for p, q, _status in REQUESTS])
+def test_response_matches_the_schema(client, openapi, path, params, status):
     response = client.get(path, params)
+    # The answer meant, not any the schema allows: a 404 for a request meant to succeed validates too.
+    assert response.status_code == status
     openapi.validate_request(DjangoOpenAPIRequest(response.wsgi_request)) if response.status_code < 400 else None
     openapi.validate_response(DjangoOpenAPIRequest(response.wsgi_request), DjangoOpenAPIResponse(response))
 
