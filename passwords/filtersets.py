@@ -1,7 +1,7 @@
 """Filters for card types, default-password rules and password policies."""
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from kb.api.filters import AppliesToCardTypeFilter, ContentFilterSet, RegionScopedFilterSet, StrictBooleanFilter
 from sources.choices import Standing
@@ -40,10 +40,7 @@ class DefaultPasswordRuleFilterSet(RegionScopedContentFilterSet):
     def filter_valid_on(self, queryset: QuerySet, name: str, value) -> QuerySet:
         if not value:
             return queryset
-        return queryset.filter(
-            Q(valid_from__isnull=True) | Q(valid_from__lte=value),
-            Q(valid_until__isnull=True) | Q(valid_until__gte=value),
-        )
+        return queryset.valid_on(value)
 
 
 class PasswordPolicyFilterSet(RegionScopedContentFilterSet):

@@ -1,12 +1,22 @@
 """Card types, the initial-password rules that apply to them, and the policies new passwords must meet."""
 
+import datetime
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kb.constraints import one_of
 from sources.choices import Standing
-from sources.models import Citation, ContentModel, citation_constraints, content_constraints
+from sources.models import (
+    Citation,
+    ContentModel,
+    ContentQuerySet,
+    SlugManager,
+    citation_constraints,
+    content_constraints,
+)
 
 from .choices import (
     AllowedCharacters,
@@ -52,11 +62,7 @@ class CardType(ContentModel):
                 name="cardtype_name_unique",
                 violation_error_message=_("Another card type already has this name."),
             ),
-            models.CheckConstraint(
-                condition=models.Q(medium__in=Medium.values),
-                name="cardtype_medium_valid",
-                violation_error_message=_("Unknown medium."),
-            ),
+            one_of("medium", Medium, name="cardtype_medium_valid", message=_("Unknown medium.")),
         ]
 
     def __str__(self) -> str:
@@ -91,6 +97,21 @@ class RegionScoped(ContentModel):
         abstract = True
 
 
+class RuleQuerySet(ContentQuerySet):
+    def valid_on(self, day: datetime.date) -> "RuleQuerySet":
+        """Rules that apply on `day`: both ends of the period are inclusive, an empty end is open.
+
+        The lookup applies the same test to the rows it caches (`passwords.selectors.valid_on`), without SQL."""
+        return self.filter(
+            models.Q(valid_from__isnull=True) | models.Q(valid_from__lte=day),
+            models.Q(valid_until__isnull=True) | models.Q(valid_until__gte=day),
+        )
+
+    def expired_by(self, day: datetime.date) -> "RuleQuerySet":
+        """Rules whose last day is before `day`."""
+        return self.filter(valid_until__lt=day)
+
+
 class DefaultPasswordRule(RegionScoped):
     """What the initial password is, for whom, and during which period."""
 
@@ -122,6 +143,7 @@ class DefaultPasswordRule(RegionScoped):
         help_text=_("The last day it applied, inclusive. Empty: still applies."),
     )
     must_change_before_use = models.BooleanField(_("must be changed before first use"), default=False)
+    objects = SlugManager.from_queryset(RuleQuerySet)()
     sources = models.ManyToManyField(
         "sources.Source", through="passwords.RuleCitation", related_name="password_rules", verbose_name=_("sources")
     )
@@ -147,21 +169,9 @@ class DefaultPasswordRule(RegionScoped):
                 name="rule_valid_period_ordered",
                 violation_error_message=_("“Valid until” cannot be earlier than “valid from”."),
             ),
-            models.CheckConstraint(
-                condition=models.Q(kind__in=RuleKind.values),
-                name="rule_kind_valid",
-                violation_error_message=_("Unknown kind of rule."),
-            ),
-            models.CheckConstraint(
-                condition=models.Q(password__in=Password.values),
-                name="rule_password_valid",
-                violation_error_message=_("Unknown password."),
-            ),
-            models.CheckConstraint(
-                condition=models.Q(standing__in=Standing.values),
-                name="rule_standing_valid",
-                violation_error_message=_("Unknown standing."),
-            ),
+            one_of("kind", RuleKind, name="rule_kind_valid", message=_("Unknown kind of rule.")),
+            one_of("password", Password, name="rule_password_valid", message=_("Unknown password.")),
+            one_of("standing", Standing, name="rule_standing_valid", message=_("Unknown standing.")),
         ]
 
     def __str__(self) -> str:
@@ -176,11 +186,6 @@ class DefaultPasswordRule(RegionScoped):
             raise ValidationError({"value": _("A fixed rule needs its value, for example 123456.")})
         if self.kind != RuleKind.FIXED and self.value:
             raise ValidationError({"value": _("Only a fixed rule has a value; clear it or change the kind to fixed.")})
-
-    def is_valid_on(self, day) -> bool:
-        return (self.valid_from is None or self.valid_from <= day) and (
-            self.valid_until is None or day <= self.valid_until
-        )
 
 
 class PasswordPolicy(RegionScoped):

@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kb.constraints import one_of
 from sources.choices import Standing
 from sources.models import Citation, ContentModel, RefusesNulCharacters, citation_constraints, content_constraints
 
@@ -42,11 +43,7 @@ class Channel(ContentModel):
                 name="channel_hotline_has_phone",
                 violation_error_message=_("A hotline needs its phone number."),
             ),
-            models.CheckConstraint(
-                condition=models.Q(kind__in=ChannelKind.values),
-                name="channel_kind_valid",
-                violation_error_message=_("Unknown kind of channel."),
-            ),
+            one_of("kind", ChannelKind, name="channel_kind_valid", message=_("Unknown kind of channel.")),
             models.CheckConstraint(
                 condition=models.Q(phone="") | models.Q(phone__regex=r"^[0-9][0-9-]{2,39}$"),
                 name="channel_phone_digits",
@@ -106,16 +103,8 @@ class Procedure(ContentModel):
         verbose_name_plural = _("procedures")
         constraints = [
             *content_constraints("procedure"),
-            models.CheckConstraint(
-                condition=models.Q(kind__in=ProcedureKind.values),
-                name="procedure_kind_valid",
-                violation_error_message=_("Unknown kind of procedure."),
-            ),
-            models.CheckConstraint(
-                condition=models.Q(standing__in=Standing.values),
-                name="procedure_standing_valid",
-                violation_error_message=_("Unknown standing."),
-            ),
+            one_of("kind", ProcedureKind, name="procedure_kind_valid", message=_("Unknown kind of procedure.")),
+            one_of("standing", Standing, name="procedure_standing_valid", message=_("Unknown standing.")),
             models.CheckConstraint(
                 condition=~models.Q(title=""),
                 name="procedure_title_not_blank",

@@ -5,6 +5,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kb.constraints import one_of
+
 from .choices import Level
 from .names import pinyin_of, short_name
 
@@ -101,11 +103,7 @@ class Region(models.Model):
                 name="region_single_national_root",
                 violation_error_message=_("There is already a national root; every other region sits below it."),
             ),
-            models.CheckConstraint(
-                condition=models.Q(level__in=Level.values),
-                name="region_level_valid",
-                violation_error_message=_("Unknown region level."),
-            ),
+            one_of("level", Level, name="region_level_valid", message=_("Unknown region level.")),
             models.CheckConstraint(
                 condition=~models.Q(name=""),
                 name="region_name_not_blank",

@@ -38,7 +38,7 @@ def expired_rules(today: datetime.date | None = None) -> QuerySet:
     today = today or timezone.localdate()
     return (
         DefaultPasswordRule.objects.published()
-        .filter(valid_until__lt=today)
+        .expired_by(today)
         .select_related("region", "card_type")
         .order_by("valid_until", "pk")
     )
@@ -52,12 +52,7 @@ def regions_without_rules(today: datetime.date | None = None) -> list:
     from regions.models import Region
 
     today = today or timezone.localdate()
-    covered = set(
-        DefaultPasswordRule.objects.published()
-        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=today))
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
-        .values_list("region_id", flat=True)
-    )
+    covered = set(DefaultPasswordRule.objects.published().valid_on(today).values_list("region_id", flat=True))
     regions = list(
         Region.objects.filter(level__in=[Level.PROVINCE, Level.PREFECTURE]).select_related("parent").order_by("code")
     )

@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from kb.constraints import one_of
+
 from .choices import AuditAction, Status
 
 
@@ -409,13 +411,7 @@ class AuditEntry(models.Model):
         ordering = ["-at", "-id"]
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit log")
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(action__in=AuditAction.values),
-                name="auditentry_action_valid",
-                violation_error_message=_("Unknown action."),
-            )
-        ]
+        constraints = [one_of("action", AuditAction, name="auditentry_action_valid", message=_("Unknown action."))]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.object_repr}"

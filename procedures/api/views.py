@@ -7,6 +7,7 @@ from kb.api.writes import ContentViewSet
 from passwords.models import CardType
 from procedures.filtersets import ChannelFilterSet, FaqFilterSet, ProcedureFilterSet
 from procedures.models import Channel, Faq, Procedure
+from sources.choices import Status
 
 from .serializers import ChannelSerializer, FaqSerializer, ProcedureSerializer
 from .staff import StaffChannelSerializer, StaffFaqSerializer, StaffProcedureSerializer
@@ -28,7 +29,7 @@ class ProcedureViewSet(ContentViewSet):
     # region, channel, card_types, steps (ordered by Step.Meta.ordering) and sources: ProcedureSerializer
     # A procedure whose channel is not published cannot be followed: it is not served either.
     queryset = (
-        Procedure.objects.filter(channel__status="published")
+        Procedure.objects.filter(channel__status=Status.PUBLISHED)
         .select_related("region", "channel")
         .prefetch_related(published_card_types(), "steps", published_sources())
     )

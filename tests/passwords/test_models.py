@@ -73,11 +73,18 @@ def test_a_valid_rule_passes_full_clean():
     rule(slug="other", kind="none", value="").full_clean()
 
 
-def test_validity_is_inclusive_of_both_ends():
-    r = rule(valid_from=datetime.date(2022, 1, 1), valid_until=datetime.date(2022, 3, 1))
-    assert r.is_valid_on(datetime.date(2022, 3, 1))
-    assert not r.is_valid_on(datetime.date(2022, 3, 2))
-    assert not r.is_valid_on(datetime.date(2021, 12, 31))
+@pytest.mark.parametrize(
+    ("day", "valid"),
+    [("2021-12-31", False), ("2022-01-01", True), ("2022-03-01", True), ("2022-03-02", False)],
+)
+def test_validity_is_inclusive_of_both_ends_in_sql_and_in_the_lookup_s_rows(day, valid):
+    from passwords.selectors import valid_on
+
+    r = make_rule(slug="bounded", valid_from=datetime.date(2022, 1, 1), valid_until=datetime.date(2022, 3, 1))
+    day = datetime.date.fromisoformat(day)
+    assert DefaultPasswordRule.objects.valid_on(day).filter(pk=r.pk).exists() == valid
+    row = {"valid_from": "2022-01-01", "valid_until": "2022-03-01"}
+    assert bool(valid_on([row], day)) == valid
 
 
 def test_a_region_with_rules_cannot_be_deleted():
