@@ -19,8 +19,8 @@ from rest_framework import serializers
 from kb.api.guards import query_parameters
 from kb.api.problems import flatten, json_problem_response
 from kb.methods import method_not_allowed_message, read_only
-from procedures.api.lookup import LookupQuerySerializer
-from procedures.selectors import lookup_answer
+from lookup.answer import lookup_answer
+from lookup.views import LookupQuerySerializer
 
 from .structured_data import json_ld_script, structured_data
 

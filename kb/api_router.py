@@ -4,9 +4,9 @@ from django.urls import path
 from rest_framework import routers
 from rest_framework.reverse import reverse
 
+from content.export import ExportView
+from lookup.views import LookupView
 from passwords.api.views import CardTypeViewSet, DefaultPasswordRuleViewSet, PasswordPolicyViewSet
-from procedures.api.export import ExportView
-from procedures.api.lookup import LookupView
 from procedures.api.views import ChannelViewSet, FaqViewSet, ProcedureViewSet
 from regions.api.views import RegionViewSet
 from sources.api.views import SourceViewSet

@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "embed",
     "passwords",
     "procedures",
+    "lookup",
+    "content",
     "axes",
     "backup",
 ]

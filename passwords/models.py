@@ -101,7 +101,7 @@ class RuleQuerySet(ContentQuerySet):
     def valid_on(self, day: datetime.date) -> "RuleQuerySet":
         """Rules that apply on `day`: both ends of the period are inclusive, an empty end is open.
 
-        The lookup applies the same test to the rows it caches (`passwords.selectors.valid_on`), without SQL."""
+        The lookup applies the same test to the rows it caches (`lookup.precedence.valid_on`), without SQL."""
         return self.filter(
             models.Q(valid_from__isnull=True) | models.Q(valid_from__lte=day),
             models.Q(valid_until__isnull=True) | models.Q(valid_until__gte=day),

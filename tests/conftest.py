@@ -5,7 +5,7 @@ import shutil
 import pytest
 from django.core.cache import cache
 
-from procedures.content import load_content
+from content.loader import load_content
 from regions.services import import_regions
 
 

@@ -42,7 +42,7 @@ def test_readyz_is_503_when_the_database_is_unreachable(client, monkeypatch):
 
 @override_settings(DEBUG=False)
 def test_a_database_error_is_a_json_503_not_a_500_page(client, monkeypatch):
-    from procedures.api import lookup
+    from lookup import views as lookup
 
     def database_gone(**kwargs):
         raise OperationalError("server closed the connection unexpectedly")

@@ -1,7 +1,6 @@
 """The read-only viewset every published resource uses: lists show published rows, archived ones answer 410."""
 
 from django.core.cache import cache
-from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.translation import get_language
 from rest_framework import viewsets
@@ -9,18 +8,12 @@ from rest_framework.response import Response
 
 from sources.changes import attach_change_notes
 from sources.choices import Status
-from sources.models import Source
 from sources.revisions import RevisionMemo, current_revision
 
 from .problems import Gone
 
 # Rendered rows a worker keeps in its own memory; the keys name the revision, so they never go stale.
 ROWS = RevisionMemo(size=20_000)
-
-
-def published_sources(path: str = "sources") -> Prefetch:
-    """Prefetched for the serializers' `sources`: only published sources are cited."""
-    return Prefetch(path, queryset=Source.objects.published())
 
 
 def shows_changes(serializer_class) -> bool:

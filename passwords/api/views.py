@@ -1,9 +1,9 @@
 """Endpoints for card types, default-password rules and password policies."""
 
-from kb.api.viewsets import published_sources
 from kb.api.writes import ContentViewSet
 from passwords.filtersets import CardTypeFilterSet, DefaultPasswordRuleFilterSet, PasswordPolicyFilterSet
 from passwords.models import CardType, DefaultPasswordRule, PasswordPolicy
+from sources.selectors import published_sources
 
 from .serializers import CardTypeSerializer, DefaultPasswordRuleSerializer, PasswordPolicySerializer
 from .staff import StaffCardTypeSerializer, StaffDefaultPasswordRuleSerializer, StaffPasswordPolicySerializer

@@ -2,12 +2,12 @@
 
 from django.db.models import Prefetch
 
-from kb.api.viewsets import published_sources
 from kb.api.writes import ContentViewSet
 from passwords.models import CardType
 from procedures.filtersets import ChannelFilterSet, FaqFilterSet, ProcedureFilterSet
 from procedures.models import Channel, Faq, Procedure
 from sources.choices import Status
+from sources.selectors import published_sources
 
 from .serializers import ChannelSerializer, FaqSerializer, ProcedureSerializer
 from .staff import StaffChannelSerializer, StaffFaqSerializer, StaffProcedureSerializer

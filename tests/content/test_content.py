@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from content.loader import DEFAULT_FIXTURE, load_content
 from passwords.models import CardType, DefaultPasswordRule, PasswordPolicy
-from procedures.content import DEFAULT_FIXTURE, load_content
 from procedures.models import Channel, Faq, Procedure
 from sources.models import Source
 
@@ -193,7 +193,7 @@ RULE = {
 def test_a_bad_file_is_refused_whole_with_the_row_named(tmp_path, data, message):
     from django.utils import translation
 
-    from procedures.content import ContentError
+    from content.loader import ContentError
 
     before = Source.objects.count()
     with translation.override("en"), pytest.raises(ContentError, match=re.escape(message)):

@@ -9,7 +9,7 @@ import datetime
 
 import pytest
 
-from passwords.selectors import for_card_type, nearest_first, valid_on
+from lookup.precedence import for_card_type, nearest_first, valid_on
 
 CHAIN = ["420111", "420100", "420000", "000000"]
 SHORT = {"district": "420111", "city": "420100", "province": "420000", "nation": "000000"}

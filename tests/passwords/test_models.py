@@ -78,7 +78,7 @@ def test_a_valid_rule_passes_full_clean():
     [("2021-12-31", False), ("2022-01-01", True), ("2022-03-01", True), ("2022-03-02", False)],
 )
 def test_validity_is_inclusive_of_both_ends_in_sql_and_in_the_lookup_s_rows(day, valid):
-    from passwords.selectors import valid_on
+    from lookup.precedence import valid_on
 
     r = make_rule(slug="bounded", valid_from=datetime.date(2022, 1, 1), valid_until=datetime.date(2022, 3, 1))
     day = datetime.date.fromisoformat(day)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from procedures.content import DEFAULT_FIXTURE, ContentError, load_content
+from content.loader import DEFAULT_FIXTURE, ContentError, load_content
 
 
 class Command(BaseCommand):

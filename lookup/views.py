@@ -10,9 +10,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kb.api.filters import refuse_empty
-from procedures.selectors import lookup_answer, published_card_type_slugs
 from regions.models import code_validator
 
+from .answer import lookup_answer
+from .cache import published_card_type_slugs
 from .serializers import LookupSerializer
 
 

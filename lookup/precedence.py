@@ -9,16 +9,15 @@ Precedence, for each password (and card type):
    nearer region: 武汉's all-cards 1234 outranks the nationwide hearsay about first-generation cards.
 4. With a card type asked for, only rows for that card type and rows for every card type take part.
 
-The functions work on the serialized rows the lookup caches per region (see procedures.selectors), so that
+The functions work on the serialized rows the lookup caches per region (see lookup.cache), so that
 resolving costs no SQL.
 """
 
 import datetime
 from collections.abc import Iterable
 
+from passwords.choices import Password
 from sources.choices import Standing
-
-from .choices import Password
 
 Row = dict
 PASSWORD_ORDER = {value: index for index, value in enumerate(Password.values)}

@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from procedures.selectors import lookup_answer
+from lookup.answer import lookup_answer
 from sources.revisions import RevisionMemo
 from tests.factories import make_rule
 from tests.http import assert_problem

@@ -21,11 +21,10 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from passwords.models import CardType, DefaultPasswordRule, PasswordPolicy
+from procedures.models import Channel, Faq, Procedure, Step
 from regions.models import Region
 from sources.choices import Status
 from sources.models import Source
-
-from .models import Channel, Faq, Procedure, Step
 
 DEFAULT_FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "content.yaml"
 

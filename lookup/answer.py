@@ -1,0 +1,47 @@
+"""The lookup's answer for a region, a card type and a day, assembled from cached fragments without SQL."""
+
+import datetime
+
+from procedures.choices import ProcedureKind
+
+from .cache import region_chain, region_fragments, regions_with_content
+from .precedence import for_card_type, nearest_first, valid_on
+
+KIND_ORDER = {kind: index for index, kind in enumerate(ProcedureKind.values)}
+
+
+def lookup_answer(*, code: str, card_type: str | None, on: datetime.date) -> dict | None:
+    chain = region_chain(code)
+    if chain is None:
+        return None
+    codes = chain["codes"]
+    with_content = regions_with_content()
+    fragments = region_fragments([c for c in codes if c in with_content])
+
+    def gather(part: str) -> list[dict]:
+        return [row for c in codes if c in fragments for row in fragments[c][part]]
+
+    depth = {c: index for index, c in enumerate(codes)}
+    procedures = sorted(
+        (p for p in gather("procedures") if card_type is None or not p["card_types"] or card_type in p["card_types"]),
+        key=lambda p: (depth[p["resolved_from"]["code"]], KIND_ORDER[p["kind"]], p["title"], p["slug"]),
+    )
+    applicable = {p["slug"] for p in procedures}
+    faqs: dict[str, dict] = {}
+    for faq in gather("faqs"):
+        about_elsewhere = faq["_procedures"] and not applicable.intersection(faq["_procedures"])
+        other_card = card_type is not None and faq["_card_types"] and card_type not in faq["_card_types"]
+        if not about_elsewhere and not other_card:
+            faqs[faq["slug"]] = {key: value for key, value in faq.items() if not key.startswith("_")}
+    return {
+        "region": chain["region"],
+        "card_type": card_type,
+        "on": on.isoformat(),
+        "default_passwords": nearest_first(
+            for_card_type(valid_on(gather("rules"), on), card_type), codes, card_type=card_type
+        ),
+        "password_policy": nearest_first(for_card_type(gather("policies"), card_type), codes, card_type=card_type),
+        "procedures": procedures,
+        "channels": sorted(gather("channels"), key=lambda c: (depth[c["region"]["code"]], c["kind"], c["name"])),
+        "faqs": [faqs[slug] for slug in sorted(faqs)],
+    }

@@ -1,0 +1,119 @@
+"""Per-region fragments of published content, serialized and cached by content revision.
+
+A lookup combines what is stated on a region and on each of its ancestors. What is stated on one region does not
+depend on who asks, so it is serialized once per content revision and language and kept in the cache as that
+region's fragment; a lookup then fetches at most four fragments and resolves precedence in Python. Most of the
+3,400 regions hold nothing of their own: the set of regions that do is cached too, so those cost nothing.
+After a publish, the first lookups rebuild the fragments they need (a fixed number of queries for any number of
+regions); from then on a lookup that is not itself cached costs one query, for its chain of regions.
+"""
+
+import json
+
+from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.translation import get_language
+
+from procedures.api.serializers import ChannelSerializer
+from regions.models import NATIONAL_CODE, Region
+from regions.selectors import region_with_ancestors
+from sources.revisions import RevisionMemo, current_revision, revision_key
+
+from . import selectors
+from .serializers import (
+    LookupFaqSerializer,
+    LookupPolicySerializer,
+    LookupProcedureSerializer,
+    LookupRegionSerializer,
+    LookupRuleSerializer,
+)
+
+FRAGMENT_PARTS = ("rules", "policies", "procedures", "channels", "faqs")
+
+# Fragments, chains and sets a worker keeps in its own memory; their keys name the revision, so they never go stale.
+LOCAL = RevisionMemo(size=2048)
+
+
+def cached(key: str, build):
+    revision = current_revision().token
+    value = LOCAL.get(key, revision)
+    if value is None:
+        value = cache.get(key)
+        if value is None:
+            value = build()
+            cache.set(key, value)
+        LOCAL.set(key, value, revision)
+    return value
+
+
+def plain(data) -> list | dict:
+    """Serializer output as plain lists and dicts: cheaper to cache and to read back than DRF's ReturnList."""
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+def published_card_type_slugs() -> frozenset[str]:
+    return cached(revision_key("card-types"), selectors.published_card_type_slugs)
+
+
+def regions_with_content() -> frozenset[str]:
+    """Codes of the regions that something published is stated on; one query per content revision."""
+    return cached(revision_key("regions-with-content"), selectors.codes_with_content)
+
+
+def region_chain(code: str) -> dict | None:
+    """The region as the lookup shows it, and the codes of its chain, nearest first; None for an unknown code."""
+
+    def build():
+        try:
+            chain = region_with_ancestors(code=code)
+        except Region.DoesNotExist:
+            return {"unknown": True}
+        return {"region": plain(LookupRegionSerializer(chain[0]).data), "codes": [region.code for region in chain]}
+
+    found = cached(revision_key("chain", code, get_language()), build)
+    return None if found.get("unknown") else found
+
+
+def build_fragments(codes: list[str]) -> dict[str, dict[str, list]]:
+    """Everything published that is stated on each of these regions, serialized; a fixed number of queries."""
+    fragments = {code: {part: [] for part in FRAGMENT_PARTS} for code in codes}
+    published = selectors.published_on(codes)
+
+    for row in LookupRuleSerializer(published.rules, many=True).data:
+        fragments[row["resolved_from"]["code"]]["rules"].append(row)
+    for row in LookupPolicySerializer(published.policies, many=True).data:
+        fragments[row["resolved_from"]["code"]]["policies"].append(row)
+    for row in LookupProcedureSerializer(published.procedures, many=True).data:
+        fragments[row["resolved_from"]["code"]]["procedures"].append(row)
+    for row in ChannelSerializer(published.channels, many=True).data:
+        fragments[row["region"]["code"]]["channels"].append(row)
+
+    # FAQs about a region go to its fragment; FAQs about no region in particular go to the root's.
+    wanted = set(codes)
+    for faq in published.faqs:
+        row = dict(LookupFaqSerializer(faq).data)
+        regions = {region.code for region in faq.regions.all()}
+        row["_procedures"] = [procedure.slug for procedure in faq.procedures.all()]
+        row["_card_types"] = [card_type.slug for card_type in faq.card_types.all()]
+        for code in (regions & wanted) if regions else {NATIONAL_CODE} & wanted:
+            fragments[code]["faqs"].append(row)
+    return plain(fragments)
+
+
+def region_fragments(codes: list[str]) -> dict[str, dict[str, list]]:
+    revision = current_revision().token
+    language = get_language()
+    keys = {code: revision_key("fragment", code, language) for code in codes}
+    fragments = {code: LOCAL.get(key, revision) for code, key in keys.items()}
+    fragments = {code: fragment for code, fragment in fragments.items() if fragment is not None}
+    if len(fragments) < len(codes):
+        found = cache.get_many([key for code, key in keys.items() if code not in fragments])
+        fragments |= {code: found[key] for code, key in keys.items() if key in found}
+    missing = [code for code in codes if code not in fragments]
+    if missing:
+        built = build_fragments(missing)
+        cache.set_many({keys[code]: fragment for code, fragment in built.items()})
+        fragments |= built
+    for code, fragment in fragments.items():
+        LOCAL.set(keys[code], fragment, revision)
+    return fragments
