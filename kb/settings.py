@@ -86,9 +86,13 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    # Innermost: after the language is chosen (answers are cached per language) and the user is known (the
-    # throttle asks), and inside the middleware that add security headers, so cached answers get them too.
-    "kb.api.caching.CachedApiMiddleware",
+    # Innermost, in this order (throttle, staff answers' headers, 304s, the response cache): after the language is
+    # chosen (answers are cached per language), and inside the middleware that add security headers, so cached
+    # answers and 304s get them too.
+    "kb.api.throttling.ThrottleMiddleware",
+    "kb.api.caching.StaffAnswersMiddleware",
+    "kb.api.caching.ConditionalGetMiddleware",
+    "kb.api.caching.ResponseCacheMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into its 429 page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -204,7 +208,7 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_FILTER_BACKENDS": ["kb.api.filters.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "kb.api.pagination.PageNumberPagination",
-    # Throttling happens in kb.api.caching.CachedApiMiddleware, before any cached answer is served.
+    # Throttling happens in kb.api.throttling.ThrottleMiddleware, before any cached answer is served.
     "DEFAULT_THROTTLE_CLASSES": [],
     "EXCEPTION_HANDLER": "kb.api.problems.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "kb.api.schema.AutoSchema",

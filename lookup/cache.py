@@ -10,14 +10,13 @@ regions); from then on a lookup that is not itself cached costs one query, for i
 
 import json
 
-from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.translation import get_language
 
 from procedures.api.serializers import ChannelSerializer
 from regions.models import NATIONAL_CODE, Region
 from regions.selectors import region_with_ancestors
-from sources.revisions import RevisionMemo, current_revision, revision_key
+from sources.revisions import RevisionMemo, get_many, revision_key
 
 from . import selectors
 from .serializers import (
@@ -35,15 +34,7 @@ LOCAL = RevisionMemo(size=2048)
 
 
 def cached(key: str, build):
-    revision = current_revision().token
-    value = LOCAL.get(key, revision)
-    if value is None:
-        value = cache.get(key)
-        if value is None:
-            value = build()
-            cache.set(key, value)
-        LOCAL.set(key, value, revision)
-    return value
+    return get_many(LOCAL, {key: key}, lambda _missing: {key: build()})[key]
 
 
 def plain(data) -> list | dict:
@@ -101,19 +92,5 @@ def build_fragments(codes: list[str]) -> dict[str, dict[str, list]]:
 
 
 def region_fragments(codes: list[str]) -> dict[str, dict[str, list]]:
-    revision = current_revision().token
     language = get_language()
-    keys = {code: revision_key("fragment", code, language) for code in codes}
-    fragments = {code: LOCAL.get(key, revision) for code, key in keys.items()}
-    fragments = {code: fragment for code, fragment in fragments.items() if fragment is not None}
-    if len(fragments) < len(codes):
-        found = cache.get_many([key for code, key in keys.items() if code not in fragments])
-        fragments |= {code: found[key] for code, key in keys.items() if key in found}
-    missing = [code for code in codes if code not in fragments]
-    if missing:
-        built = build_fragments(missing)
-        cache.set_many({keys[code]: fragment for code, fragment in built.items()})
-        fragments |= built
-    for code, fragment in fragments.items():
-        LOCAL.set(keys[code], fragment, revision)
-    return fragments
+    return get_many(LOCAL, {code: revision_key("fragment", code, language) for code in codes}, build_fragments)

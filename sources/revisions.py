@@ -6,10 +6,13 @@ number. A change that is rolled back drops nothing, and no reader can see a numb
 """
 
 import datetime
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -52,12 +55,28 @@ def forget_revision() -> None:
         cache.set(CACHE_KEY, Revision(row.number, row.changed_at), settings.CONTENT_REVISION_CACHE_SECONDS)
 
 
+class ForgetOnCommit:
+    """The commit hook of one bump. Until it has run, later bumps in the same transaction have nothing to add."""
+
+    ran = False
+
+    def __call__(self) -> None:
+        self.ran = True
+        forget_revision()
+
+
 def bump_revision() -> None:
+    """Says that content changed. Once per transaction: its other changes commit under the same number."""
+    connection = transaction.get_connection()
+    # A rolled-back savepoint drops the hooks registered inside it, and so the bump they stood for is redone.
+    pending = (hook for _ids, hook, _robust in connection.run_on_commit)
+    if connection.in_atomic_block and any(isinstance(hook, ForgetOnCommit) and not hook.ran for hook in pending):
+        return
     now = timezone.now()
     updated = ContentRevision.objects.filter(pk=SINGLETON_ID).update(number=F("number") + 1, changed_at=now)
     if not updated:
         ContentRevision.objects.get_or_create(pk=SINGLETON_ID, defaults={"changed_at": now, "number": 1})
-    transaction.on_commit(forget_revision)
+    transaction.on_commit(ForgetOnCommit())
 
 
 def revision_key(*parts: object) -> str:
@@ -68,6 +87,10 @@ def revision_key(*parts: object) -> str:
 def touch(instance: models.Model) -> None:
     """Moves `updated_at` of the object a step or a link belongs to, so that `updated_since` sees the change."""
     type(instance).objects.filter(pk=instance.pk).update(updated_at=timezone.now())
+
+
+Id = TypeVar("Id", bound=Hashable)
+Value = TypeVar("Value")
 
 
 class RevisionMemo:
@@ -103,3 +126,48 @@ class RevisionMemo:
         if len(self.values) >= self.size:
             self.values.clear()
         self.values[key] = value
+
+
+def fetch_many(memo: RevisionMemo, keys: Mapping[Id, str], revision: str) -> dict[Id, object]:
+    """The values stored under `keys` (id → cache key): from the worker's memo, else in one round trip from the
+    shared cache (and then kept in the memo). Ids whose values are in neither are left out."""
+    values = {}
+    for ident, key in keys.items():
+        value = memo.get(key, revision)
+        if value is not None:
+            values[ident] = value
+    if len(values) < len(keys):
+        shared = cache.get_many([key for ident, key in keys.items() if ident not in values])
+        for ident, key in keys.items():
+            if key in shared:
+                values[ident] = shared[key]
+                memo.set(key, shared[key], revision)
+    return values
+
+
+def store_many(memo: RevisionMemo, values: Mapping[str, object], revision: str, timeout=DEFAULT_TIMEOUT) -> None:
+    """Keeps `values` (cache key → value) in the shared cache and in the worker's memo."""
+    if values:
+        cache.set_many(dict(values), timeout)
+    for key, value in values.items():
+        memo.set(key, value, revision)
+
+
+def get_many(
+    memo: RevisionMemo,
+    keys: Mapping[Id, str],
+    build: Callable[[list[Id]], Mapping[Id, Value]],
+    *,
+    revision: str | None = None,
+) -> dict[Id, Value]:
+    """The values for `keys` (id → cache key): the worker's memo first, then the shared cache, and `build(missing
+    ids)` for the rest, which are then stored in both. Keys must name the content revision (`revision_key`), so a
+    value found is never stale. Ids that `build` leaves out are left out of the answer."""
+    revision = revision or current_revision().token
+    values = fetch_many(memo, keys, revision)
+    missing = [ident for ident in keys if ident not in values]
+    if missing:
+        built = build(missing)
+        store_many(memo, {keys[ident]: value for ident, value in built.items()}, revision)
+        values |= built
+    return values

@@ -41,6 +41,24 @@ def revision_cached(db):
 
 
 @pytest.fixture
+def django_capture_on_commit_callbacks(django_capture_on_commit_callbacks):
+    """pytest-django's, with one addition. The test's own transaction never commits, so the content revision's
+    commit hooks of what the test changed earlier never run; a change captured here must bump the revision afresh
+    (as the next transaction would), not join the earlier bump as one more change of the same transaction."""
+    from django.db import connection
+
+    from sources.revisions import ForgetOnCommit
+
+    def capture(**kwargs):
+        for _ids, hook, _robust in connection.run_on_commit:
+            if isinstance(hook, ForgetOnCommit):
+                hook.ran = True
+        return django_capture_on_commit_callbacks(**kwargs)
+
+    return capture
+
+
+@pytest.fixture
 def committed(django_capture_on_commit_callbacks):
     """Runs a change as if its transaction committed, as the admin's or the loader's would: the content revision
     (and so every cached answer) moves on only when a change commits."""

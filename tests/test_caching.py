@@ -8,6 +8,7 @@ from procedures.models import Channel, Faq, Procedure, Step
 from regions.models import Region
 from sources.models import Source
 from tests.admin_forms import form_data
+from tests.factories import make_rule
 
 pytestmark = pytest.mark.django_db
 
@@ -222,3 +223,48 @@ def test_linking_from_the_source_side_moves_the_owner(client, committed):
     committed(lambda: source.password_rules.add(DefaultPasswordRule.objects.get(slug="wuhan-fixed-1234")))
     after = DefaultPasswordRule.objects.get(slug="wuhan-fixed-1234").updated_at
     assert after > before and after <= timezone.now() + datetime.timedelta(seconds=1)
+
+
+def revision_updates(queries) -> int:
+    return sum(1 for query in queries if query["sql"].startswith("UPDATE") and "contentrevision" in query["sql"])
+
+
+def test_a_transaction_bumps_the_revision_once_whatever_it_changes(committed):
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from sources.models import ContentRevision
+
+    before = ContentRevision.objects.get().number
+
+    def change():
+        with transaction.atomic():
+            for number in range(5):
+                make_rule(slug=f"bulk-{number}")
+
+    with CaptureQueriesContext(connection) as queries:
+        committed(change)
+    assert revision_updates(queries) == 1
+    assert ContentRevision.objects.get().number == before + 1
+
+
+def test_a_bump_rolled_back_with_its_savepoint_is_made_again(committed):
+    from django.db import transaction
+
+    from sources.models import ContentRevision
+
+    before = ContentRevision.objects.get().number
+
+    def change():
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    make_rule(slug="rolled-back")
+                    raise RuntimeError
+            except RuntimeError:
+                pass
+            make_rule(slug="kept")
+
+    committed(change)
+    assert ContentRevision.objects.get().number == before + 1
+    assert not DefaultPasswordRule.objects.filter(slug="rolled-back").exists()

@@ -9,36 +9,32 @@ content, whose state the content revision names. So:
 - a rendered 200 is kept in the cache under the same key, and a repeat is served from there: no SQL at all.
 A publish bumps the revision, so every key changes at once and nothing stale can be served.
 
+Each concern is one middleware, outermost first: the throttle (kb.api.throttling), the staff answers' headers, the
+conditional GET, the response cache.
+
 Staff tools send a token (`Authorization`) to /api/v1/: they may read drafts, so their answers are never cached,
 neither here nor by anyone on the way (`Cache-Control: private`, and every API answer varies on Authorization), and
 a valid token is not throttled as an anonymous client. Writes are never cached.
 """
 
 import hashlib
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import get_language
-from django.utils.translation import gettext as _
 
-from sources.revisions import RevisionMemo, current_revision
+from sources.revisions import RevisionMemo, current_revision, fetch_many, store_many
 
 from .encoding import accepts_gzip
 from .guards import IGNORED_PARAMETERS
-from .problems import json_problem_response
-from .throttling import seconds_to_wait
+from .throttling import EXPORT_PATH, STAFF_PREFIX
 
-THROTTLED_PREFIXES = ("/api/", "/embed/", "/oembed")
-# Throttled more strictly than the rest: each answer is the whole dataset.
-EXPORT_PATH = "/api/v1/export/"
 CACHED_PREFIXES = ("/api/v1/", "/api/schema/", "/embed/v1/", "/oembed")
-# Where a token changes the answer: the resources staff read and write.
-STAFF_PREFIX = "/api/v1/"
 STORED_HEADERS = ("Content-Type", "Content-Language", "Content-Disposition", "Content-Security-Policy", "Cache-Control")
 VARY = ("Accept", "Accept-Language")
 # Rendered answers a worker keeps in its own memory (a lookup is some 80 kB): the hot ones skip Redis.
@@ -115,61 +111,91 @@ def not_modified(request: HttpRequest, etag: str, last_modified: int) -> bool:
     return since is not None and last_modified <= since
 
 
-def staff_token_user(request: HttpRequest):
-    """The active staff user whose token the request carries, or None. DRF authenticates again in the view; this
-    only decides whether the caller is spared the anonymous throttle, so a made-up token, or the token of someone who
-    is not (or no longer) staff, is throttled like no token."""
-    from rest_framework.authtoken.models import Token
-
-    scheme, _space, key = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-    if scheme.lower() != "token" or not key.strip():
-        return None
-    token = Token.objects.select_related("user").filter(key=key.strip()).first()
-    if token is None or not (token.user.is_active and token.user.is_staff):
-        return None
-    return token.user
+def signed(request: HttpRequest) -> bool:
+    """A request with a token to an address where a token changes the answer."""
+    return "HTTP_AUTHORIZATION" in request.META and request.path.startswith(STAFF_PREFIX)
 
 
-class CachedApiMiddleware:
+@dataclass(frozen=True)
+class PublicAnswer:
+    """What names the answer to an anonymous GET: its cache key, and the validators derived from it."""
+
+    key: str
+    revision: str
+    last_modified: int
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.key}"'
+
+    @classmethod
+    def of(cls, request: HttpRequest) -> "PublicAnswer | None":
+        cacheable = request.method in ("GET", "HEAD") and request.path.startswith(CACHED_PREFIXES)
+        if not cacheable or signed(request):
+            return None
+        revision = current_revision()
+        # An answer for "today" changes at midnight even when no content does.
+        today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+        last_modified = int(max(revision.changed_at, today).timestamp())
+        return cls(response_key(request, revision.token), revision.token, last_modified)
+
+    def set_validators(self, response: HttpResponse) -> None:
+        response["ETag"] = self.etag
+        response["Last-Modified"] = http_date(self.last_modified)
+        patch_vary_headers(response, VARY)
+
+
+class StaffAnswersMiddleware:
+    """Where a token changes the answer, every answer varies on it; a token's reads are private (they may show
+    drafts) and writes are stored by no one."""
+
     def __init__(self, get_response) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path.startswith(THROTTLED_PREFIXES):
+        response = self.get_response(request)
+        if request.path.startswith(STAFF_PREFIX):
+            patch_vary_headers(response, ("Authorization",))
+            if request.method not in ("GET", "HEAD"):
+                patch_cache_control(response, private=True, no_store=True)
+            elif signed(request):
+                patch_cache_control(response, private=True)
+        return response
+
+
+class ConditionalGetMiddleware:
+    """Names each public answer (`PublicAnswer`, kept on the request for the response cache) and answers a
+    matching If-None-Match or If-Modified-Since with a 304 before anything is rendered or read."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        answer = request.public_answer = PublicAnswer.of(request)
+        if answer is None:
             return self.get_response(request)
-        signed = "HTTP_AUTHORIZATION" in request.META and request.path.startswith(STAFF_PREFIX)
-        if not (signed and settings.API_ANON_THROTTLE_RATE and staff_token_user(request) is not None):
-            throttled = self.throttle(request)
-            if throttled is not None:
-                return throttled
-        cacheable = request.method in ("GET", "HEAD") and request.path.startswith(CACHED_PREFIXES) and not signed
-        if not cacheable:
-            response = self.get_response(request)
-            if request.path.startswith(STAFF_PREFIX):
-                patch_vary_headers(response, ("Authorization",))
-                if request.method not in ("GET", "HEAD"):
-                    patch_cache_control(response, private=True, no_store=True)
-                elif signed:
-                    # Drafts and the staff representation must not land in a shared cache.
-                    patch_cache_control(response, private=True)
-            return response
-
-        revision = current_revision()
-        key = response_key(request, revision.token)
-        etag = f'"{key}"'
-        # An answer for "today" changes at midnight even when no content does.
-        today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-        last_modified = int(max(revision.changed_at, today).timestamp())
-        if not_modified(request, etag, last_modified):
+        if not_modified(request, answer.etag, answer.last_modified):
             response = HttpResponseNotModified()
-            self.validators(response, etag, last_modified)
-            return response
+        else:
+            response = self.get_response(request)
+            if response.status_code != 200:
+                return response
+        answer.set_validators(response)
+        return response
 
-        stored = LOCAL_ANSWERS.get(key, revision.token)
-        if stored is None:
-            stored = cache.get(f"kb:response:{key}")
-            if stored is not None:
-                LOCAL_ANSWERS.set(key, stored, revision.token)
+
+class ResponseCacheMiddleware:
+    """Serves a public answer rendered before under the same name, and keeps each new 200 for the next asker."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        answer: PublicAnswer | None = getattr(request, "public_answer", None)
+        if answer is None:
+            return self.get_response(request)
+        key = f"kb:response:{answer.key}"
+        stored = fetch_many(LOCAL_ANSWERS, {key: key}, answer.revision).get(key)
         if stored is not None:
             body, headers, frameable = stored
             response = HttpResponse(body)
@@ -177,39 +203,10 @@ class CachedApiMiddleware:
                 response[name] = value
             # The widget pages may be framed by any portal; the flag travels with the cached page.
             response.xframe_options_exempt = frameable
-        else:
-            response = self.get_response(request)
-            if response.status_code != 200:
-                return response
-            if not response.streaming:
-                headers = {name: response[name] for name in STORED_HEADERS if response.has_header(name)}
-                stored = (response.content, headers, getattr(response, "xframe_options_exempt", False))
-                cache.set(f"kb:response:{key}", stored, settings.API_RESPONSE_CACHE_SECONDS)
-                LOCAL_ANSWERS.set(key, stored, revision.token)
-        self.validators(response, etag, last_modified)
-        if request.path.startswith(STAFF_PREFIX):
-            # A staff token gets another answer at the same address.
-            patch_vary_headers(response, ("Authorization",))
-        return response
-
-    @staticmethod
-    def validators(response: HttpResponse, etag: str, last_modified: int) -> None:
-        response["ETag"] = etag
-        response["Last-Modified"] = http_date(last_modified)
-        patch_vary_headers(response, VARY)
-
-    @staticmethod
-    def throttle(request: HttpRequest) -> HttpResponse | None:
-        wait = seconds_to_wait(request, scope="anonymous", rate=settings.API_ANON_THROTTLE_RATE)
-        if wait is None and request.path == EXPORT_PATH:
-            wait = seconds_to_wait(request, scope="export", rate=settings.API_EXPORT_THROTTLE_RATE)
-        if wait is None:
-            return None
-        response = json_problem_response(
-            request,
-            429,
-            _("Request was throttled. Expected available in %(wait)d seconds.") % {"wait": wait},
-            "throttled",
-        )
-        response["Retry-After"] = str(wait)
+            return response
+        response = self.get_response(request)
+        if response.status_code == 200 and not response.streaming:
+            headers = {name: response[name] for name in STORED_HEADERS if response.has_header(name)}
+            stored = (response.content, headers, getattr(response, "xframe_options_exempt", False))
+            store_many(LOCAL_ANSWERS, {key: stored}, answer.revision, settings.API_RESPONSE_CACHE_SECONDS)
         return response

@@ -14,8 +14,12 @@ than for the whole service, which is better than none and better than refusing e
 import threading
 import time
 
-from django.http import HttpRequest
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from django_ratelimit.core import _get_ip, _get_window, _split_rate, get_usage
+
+from .problems import json_problem_response
 
 
 class ProcessCounter:
@@ -52,3 +56,54 @@ def seconds_to_wait(request: HttpRequest, *, scope: str, rate: str | None) -> in
     else:
         count, limit, time_left = usage["count"], usage["limit"], usage["time_left"]
     return max(1, time_left) if count > limit else None
+
+
+THROTTLED_PREFIXES = ("/api/", "/embed/", "/oembed")
+# Throttled more strictly than the rest: each answer is the whole dataset.
+EXPORT_PATH = "/api/v1/export/"
+# Where a token changes the answer (the resources staff read and write), and may spare its bearer the throttle.
+STAFF_PREFIX = "/api/v1/"
+
+
+def staff_token_user(request: HttpRequest):
+    """The active staff user whose token the request carries, or None. DRF authenticates again in the view; this
+    only decides whether the caller is spared the anonymous throttle, so a made-up token, or the token of someone who
+    is not (or no longer) staff, is throttled like no token."""
+    from rest_framework.authtoken.models import Token
+
+    scheme, _space, key = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if scheme.lower() != "token" or not key.strip():
+        return None
+    token = Token.objects.select_related("user").filter(key=key.strip()).first()
+    if token is None or not (token.user.is_active and token.user.is_staff):
+        return None
+    return token.user
+
+
+class ThrottleMiddleware:
+    """Anonymous clients of the API, the widget and oEmbed within their rates, before any cached answer is served;
+    the export within its own, stricter one. Staff with a valid token are spared."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(THROTTLED_PREFIXES) and not self.spared(request):
+            wait = seconds_to_wait(request, scope="anonymous", rate=settings.API_ANON_THROTTLE_RATE)
+            if wait is None and request.path == EXPORT_PATH:
+                wait = seconds_to_wait(request, scope="export", rate=settings.API_EXPORT_THROTTLE_RATE)
+            if wait is not None:
+                response = json_problem_response(
+                    request,
+                    429,
+                    _("Request was throttled. Expected available in %(wait)d seconds.") % {"wait": wait},
+                    "throttled",
+                )
+                response["Retry-After"] = str(wait)
+                return response
+        return self.get_response(request)
+
+    @staticmethod
+    def spared(request: HttpRequest) -> bool:
+        signed = "HTTP_AUTHORIZATION" in request.META and request.path.startswith(STAFF_PREFIX)
+        return signed and bool(settings.API_ANON_THROTTLE_RATE) and staff_token_user(request) is not None

@@ -1,6 +1,7 @@
 """The read-only viewset every published resource uses: lists show published rows, archived ones answer 410."""
 
-from django.core.cache import cache
+from collections.abc import Sequence
+
 from django.urls import reverse
 from django.utils.translation import get_language
 from rest_framework import viewsets
@@ -8,7 +9,7 @@ from rest_framework.response import Response
 
 from sources.changes import attach_change_notes
 from sources.choices import Status
-from sources.revisions import RevisionMemo, current_revision
+from sources.revisions import RevisionMemo, current_revision, get_many
 
 from .problems import Gone
 
@@ -41,24 +42,16 @@ class CachedRepresentationMixin:
         revision, language = current_revision().token, get_language()
         label = self.get_queryset().model._meta.label_lower
         keys = {pk: f"kb:{revision}:row:{label}:{pk}:{language}" for pk in ids}
-        rows = {pk: ROWS.get(key, revision) for pk, key in keys.items()}
-        rows = {pk: row for pk, row in rows.items() if row is not None}
-        if len(rows) < len(keys):
-            found = cache.get_many([key for pk, key in keys.items() if pk not in rows])
-            rows |= {pk: found[key] for pk, key in keys.items() if key in found}
-        missing = [pk for pk in ids if pk not in rows]
-        if missing:
-            objects = list(self.get_queryset().filter(pk__in=missing))
-            if shows_changes(self.get_serializer_class()):
-                attach_change_notes(objects)
-            rendered = {obj.pk: self.get_serializer(obj).data for obj in objects}
-            cache.set_many({keys[pk]: row for pk, row in rendered.items()})
-            rows |= rendered
-        for pk, row in rows.items():
-            ROWS.set(keys[pk], row, revision)
+        rows = get_many(ROWS, keys, self.render_rows, revision=revision)
         # A row unpublished between reading the ids and the rows is left out rather than failing the page.
         data = [rows[pk] for pk in ids if pk in rows]
         return self.get_paginated_response(data) if self.paginator is not None else Response(data)
+
+    def render_rows(self, ids: Sequence[int]) -> dict[int, dict]:
+        objects = list(self.get_queryset().filter(pk__in=ids))
+        if shows_changes(self.get_serializer_class()):
+            attach_change_notes(objects)
+        return {obj.pk: self.get_serializer(obj).data for obj in objects}
 
 
 class PublishedContentViewSet(CachedRepresentationMixin, viewsets.ReadOnlyModelViewSet):
