@@ -1,7 +1,6 @@
 """Admin for sources, and the pieces every content admin shares: the review workflow, history and edit versions."""
 
 import itertools
-from collections.abc import Callable
 
 from django import forms
 from django.contrib import admin, messages
@@ -76,33 +75,10 @@ class FollowsOwnerWorkflow:
         return self._owner_editable(request, obj) and super().has_delete_permission(request, obj)
 
 
-WorkflowStep = Callable[[ContentModel, HttpRequest], ContentModel]
-
-# The moves staff make from the list and the change page: name → (label, needs the publisher role, the move).
-WORKFLOW_ACTIONS: dict[str, tuple[str, bool, WorkflowStep]] = {
-    "submit": (_("Submit for review"), False, lambda obj, request: workflow.submit(obj, request.user)),
-    "return": (_("Return to draft"), False, lambda obj, request: workflow.return_to_draft(obj, request.user)),
-    "start_edit": (_("Start an edit"), False, lambda obj, request: workflow.start_edit(obj, request.user)),
-    "verify": (
-        _("Mark as verified against sources"),
-        False,
-        lambda obj, request: workflow.mark_verified(obj, request.user),
-    ),
-    "publish": (
-        _("Publish"),
-        True,
-        lambda obj, request: workflow.publish(obj, request.user, request.POST.get("note", "")),
-    ),
-    "archive": (_("Archive"), True, lambda obj, request: workflow.archive(obj, request.user)),
-}
-
-# Which moves make sense from which status, for the buttons on the change page.
-OFFERED = {
-    Status.DRAFT: ["submit", "publish", "verify"],
-    Status.IN_REVIEW: ["publish", "return", "verify"],
-    Status.PUBLISHED: ["start_edit", "verify", "archive"],
-    Status.ARCHIVED: [],
-}
+def admin_moves() -> list[workflow.Move]:
+    """The moves the admin offers (buttons on the change page, bulk actions on the list), from the workflow's table;
+    scheduling and reverting have pages of their own."""
+    return [move for move in workflow.MOVES.values() if move.in_admin]
 
 
 def error_text(error: ValidationError) -> str:
@@ -207,9 +183,11 @@ class ContentAdmin(SimpleHistoryAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context["workflow_buttons"] = [
-                (name, WORKFLOW_ACTIONS[name][0])
-                for name in OFFERED[obj.status]
-                if self._may(request, name) and not (name == "start_edit" and obj.draft_of_id is not None)
+                (move.name, move.label)
+                for move in admin_moves()
+                if move.starts_from(obj.status)
+                and self._may(request, move.name)
+                and not (move.name == "start_edit" and obj.draft_of_id is not None)
             ]
             context["workflow_url"] = reverse(
                 f"admin:{self.opts.app_label}_{self.opts.model_name}_workflow", args=[obj.pk, "_"]
@@ -221,17 +199,16 @@ class ContentAdmin(SimpleHistoryAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def _may(self, request: HttpRequest, name: str) -> bool:
-        _label, publisher_only, _step = WORKFLOW_ACTIONS[name]
-        if publisher_only:
+        if workflow.MOVES[name].publisher_only:
             return workflow.can_publish(request.user)
         return self.has_change_permission(request) or workflow.can_publish(request.user)
 
     # The list's bulk actions, offered only to the roles that may take them.
     def get_actions(self, request):
         actions = super().get_actions(request)
-        for name, (label, _publisher_only, _step) in WORKFLOW_ACTIONS.items():
-            if name != "start_edit" and self._may(request, name):
-                actions[f"workflow_{name}"] = (self._bulk_action(name), f"workflow_{name}", label)
+        for move in admin_moves():
+            if move.name != "start_edit" and self._may(request, move.name):
+                actions[f"workflow_{move.name}"] = (self._bulk_action(move.name), f"workflow_{move.name}", move.label)
         if not workflow.can_publish(request.user):
             actions.pop("delete_selected", None)
         return actions
@@ -248,7 +225,7 @@ class ContentAdmin(SimpleHistoryAdmin):
             if done:
                 modeladmin.message_user(
                     request,
-                    gettext("%(action)s: %(count)d done.") % {"action": WORKFLOW_ACTIONS[name][0], "count": done},
+                    gettext("%(action)s: %(count)d done.") % {"action": workflow.MOVES[name].label, "count": done},
                     messages.SUCCESS,
                 )
 
@@ -257,7 +234,8 @@ class ContentAdmin(SimpleHistoryAdmin):
     def _run(self, request: HttpRequest, obj: ContentModel, name: str) -> ContentModel:
         if not self._may(request, name):
             raise workflow.NotAllowed(gettext("Only publishers may do this."))
-        return WORKFLOW_ACTIONS[name][2](obj, request)
+        move = workflow.MOVES[name]
+        return move(obj, request.user, **{param: request.POST.get(param, "") for param in move.admin_params})
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
@@ -279,7 +257,7 @@ class ContentAdmin(SimpleHistoryAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         obj = self.addressed(request, object_id)
-        if action not in WORKFLOW_ACTIONS or not self.has_view_permission(request, obj):
+        if action not in {move.name for move in admin_moves()} or not self.has_view_permission(request, obj):
             raise PermissionDenied
         try:
             result = self._run(request, obj, action)
@@ -287,7 +265,7 @@ class ContentAdmin(SimpleHistoryAdmin):
             self.message_user(request, error_text(error), messages.ERROR)
             return HttpResponseRedirect(self._change_url(obj))
         self.message_user(
-            request, gettext("%(action)s: %(object)s") % {"action": WORKFLOW_ACTIONS[action][0], "object": result}
+            request, gettext("%(action)s: %(object)s") % {"action": workflow.MOVES[action].label, "object": result}
         )
         return HttpResponseRedirect(self._change_url(result))
 
@@ -297,7 +275,7 @@ class ContentAdmin(SimpleHistoryAdmin):
         obj = self.addressed(request, object_id)
         record = get_object_or_404(self.model.history.model, pk=history_id, id=obj.pk)
         try:
-            workflow.revert(obj, record, request.user)
+            workflow.revert(obj, request.user, record)
         except workflow.NotAllowed as error:
             raise PermissionDenied(error_text(error)) from error
         except ValidationError as error:

@@ -7,14 +7,18 @@ draft copy, and publishing the copy writes its content onto the original, which 
 """
 
 import datetime
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .choices import AuditAction, Status
 from .history import one_history_record
@@ -81,6 +85,68 @@ def _require_status(obj: ContentModel, allowed: Iterable[str], action: str) -> N
         )
 
 
+@dataclass(frozen=True)
+class Move:
+    """One move of the workflow, as the admin (buttons, bulk actions) and the write API (actions, permissions) read it.
+
+    `sources` are the statuses the move starts from (none: any); `publisher_only` asks for the publisher's
+    permission; `admin_params` are the fields of the admin's POST passed on as keyword arguments."""
+
+    name: str
+    label: Promise
+    doing: Promise
+    sources: tuple[str, ...]
+    publisher_only: bool
+    function: Callable[..., ContentModel]
+    in_admin: bool
+    admin_params: tuple[str, ...]
+    api_action: str
+
+    def __call__(self, obj: ContentModel, user: User, *args, **kwargs) -> ContentModel:
+        return self.function(obj, user, *args, **kwargs)
+
+    def starts_from(self, status: str) -> bool:
+        return not self.sources or status in self.sources
+
+
+# Every move, in the order the admin offers them: name → Move. Filled by @transition below.
+MOVES: dict[str, Move] = {}
+
+
+def transition(
+    name: str,
+    *,
+    label: Promise,
+    doing: Promise,
+    sources: Iterable[str] = (),
+    publisher_only: bool = False,
+    in_admin: bool = True,
+    admin_params: tuple[str, ...] = (),
+    api_action: str | None = None,
+):
+    """Declares a workflow function a move (in the spirit of django-fsm's @transition): its guards (who may, from
+    which status) run before it, in one transaction, and the admin and the API offer it from the same entry."""
+    sources = tuple(sources)
+
+    def declare(function):
+        @functools.wraps(function)
+        @transaction.atomic
+        def guarded(obj: ContentModel, user: User, *args, **kwargs) -> ContentModel:
+            # The scheduler publishes without a user: a publisher approved the move when scheduling it.
+            if publisher_only and not kwargs.get("scheduled"):
+                _require_publisher(user)
+            if sources:
+                _require_status(obj, sources, doing)
+            return function(obj, user, *args, **kwargs)
+
+        MOVES[name] = Move(
+            name, label, doing, sources, publisher_only, guarded, in_admin, admin_params, api_action or name
+        )
+        return guarded
+
+    return declare
+
+
 def audit(action: str, obj: models.Model | None, user: User, detail: str = "") -> AuditEntry:
     return AuditEntry.objects.create(
         action=action,
@@ -108,9 +174,13 @@ def _check_publishable(obj: ContentModel) -> None:
         raise WorkflowError(_("A procedure needs at least one step before it is published."))
 
 
-@transaction.atomic
+@transition(
+    "submit",
+    label=gettext_lazy("Submit for review"),
+    doing=gettext_lazy("Submitting for review"),
+    sources=[Status.DRAFT],
+)
 def submit(obj: ContentModel, user: User) -> ContentModel:
-    _require_status(obj, [Status.DRAFT], _("Submitting for review"))
     _check_publishable(obj)
     obj.status = Status.IN_REVIEW
     _save(obj, user, "submitted for review")
@@ -118,36 +188,17 @@ def submit(obj: ContentModel, user: User) -> ContentModel:
     return obj
 
 
-@transaction.atomic
-def return_to_draft(obj: ContentModel, user: User, reason: str = "") -> ContentModel:
-    _require_status(obj, [Status.IN_REVIEW], _("Returning to draft"))
-    obj.status = Status.DRAFT
-    obj.publish_at = None
-    _save(obj, user, "returned to draft")
-    audit(AuditAction.RETURN, obj, user, reason)
-    return obj
-
-
-@transaction.atomic
-def schedule(obj: ContentModel, user: User, when: datetime.datetime) -> ContentModel:
-    _require_publisher(user)
-    _require_status(obj, [Status.IN_REVIEW], _("Scheduling"))
-    if when <= timezone.now():
-        raise WorkflowError({"publish_at": _("Choose a moment in the future, or publish now.")})
-    _check_publishable(obj)
-    obj.publish_at = when
-    _save(obj, user, f"scheduled for {when.isoformat()}")
-    audit(AuditAction.SCHEDULE, obj, user, when.isoformat())
-    return obj
-
-
-@transaction.atomic
+@transition(
+    "publish",
+    label=gettext_lazy("Publish"),
+    doing=gettext_lazy("Publishing"),
+    sources=[Status.DRAFT, Status.IN_REVIEW],
+    publisher_only=True,
+    admin_params=("note",),
+)
 def publish(obj: ContentModel, user: User, note: str = "", *, scheduled: bool = False) -> ContentModel:
     """Makes `obj` public; a pending edit is written onto its original, which is returned. `note` becomes a public
     change note. The scheduler passes `scheduled=True` and no user: a publisher approved it when scheduling."""
-    if not scheduled:
-        _require_publisher(user)
-    _require_status(obj, [Status.DRAFT, Status.IN_REVIEW], _("Publishing"))
     _check_publishable(obj)
     detail = "scheduled" if scheduled else ""
     if obj.draft_of_id is not None:
@@ -184,22 +235,29 @@ def _merge_into_original(copy: ContentModel, user: User) -> ContentModel:
     return original
 
 
-@transaction.atomic
-def archive(obj: ContentModel, user: User, replaced_by: ContentModel | None = None) -> ContentModel:
-    _require_publisher(user)
-    _require_status(obj, [Status.PUBLISHED], _("Archiving"))
-    obj.status = Status.ARCHIVED
-    if replaced_by is not None:
-        obj.replaced_by = replaced_by
-    _save(obj, user, "archived")
-    audit(AuditAction.ARCHIVE, obj, user, f"replaced by {replaced_by.slug}" if replaced_by is not None else "")
+@transition(
+    "return",
+    label=gettext_lazy("Return to draft"),
+    doing=gettext_lazy("Returning to draft"),
+    sources=[Status.IN_REVIEW],
+    api_action="return_to_draft",
+)
+def return_to_draft(obj: ContentModel, user: User, reason: str = "") -> ContentModel:
+    obj.status = Status.DRAFT
+    obj.publish_at = None
+    _save(obj, user, "returned to draft")
+    audit(AuditAction.RETURN, obj, user, reason)
     return obj
 
 
-@transaction.atomic
+@transition(
+    "start_edit",
+    label=gettext_lazy("Start an edit"),
+    doing=gettext_lazy("Starting an edit"),
+    sources=[Status.PUBLISHED],
+)
 def start_edit(obj: ContentModel, user: User) -> ContentModel:
     """The pending edit of published `obj`: an existing one, or a new draft copy of it with its links and steps."""
-    _require_status(obj, [Status.PUBLISHED], _("Starting an edit"))
     existing = type(obj)._base_manager.filter(draft_of=obj).first()
     if existing is not None:
         return existing
@@ -221,10 +279,63 @@ def pending_slug(slug: str) -> str:
     return slug[: 80 - len(suffix)] + suffix
 
 
-@transaction.atomic
-def revert(obj: ContentModel, record, user: User) -> ContentModel:
+@transition(
+    "verify",
+    label=gettext_lazy("Mark as verified against sources"),
+    doing=gettext_lazy("Verifying"),
+    sources=[Status.DRAFT, Status.IN_REVIEW, Status.PUBLISHED],
+    api_action="verify",
+)
+def mark_verified(obj: ContentModel, user: User) -> ContentModel:
+    """Records that `obj` was checked against its sources today, by `user`. It changes what the public reads (the
+    date of the last check), not the content, so it is allowed on published content."""
+    obj.verified_at = timezone.now()
+    obj.verified_by = user if user is not None and user.is_authenticated else None
+    obj._history_user = obj.verified_by
+    obj._change_reason = "verified against its sources"
+    obj.save(update_fields=["verified_at", "verified_by", "updated_at"])
+    return obj
+
+
+@transition(
+    "archive",
+    label=gettext_lazy("Archive"),
+    doing=gettext_lazy("Archiving"),
+    sources=[Status.PUBLISHED],
+    publisher_only=True,
+)
+def archive(obj: ContentModel, user: User, replaced_by: ContentModel | None = None) -> ContentModel:
+    obj.status = Status.ARCHIVED
+    if replaced_by is not None:
+        obj.replaced_by = replaced_by
+    _save(obj, user, "archived")
+    audit(AuditAction.ARCHIVE, obj, user, f"replaced by {replaced_by.slug}" if replaced_by is not None else "")
+    return obj
+
+
+@transition(
+    "schedule",
+    label=gettext_lazy("Schedule"),
+    doing=gettext_lazy("Scheduling"),
+    sources=[Status.IN_REVIEW],
+    publisher_only=True,
+    in_admin=False,
+)
+def schedule(obj: ContentModel, user: User, when: datetime.datetime) -> ContentModel:
+    if when <= timezone.now():
+        raise WorkflowError({"publish_at": _("Choose a moment in the future, or publish now.")})
+    _check_publishable(obj)
+    obj.publish_at = when
+    _save(obj, user, f"scheduled for {when.isoformat()}")
+    audit(AuditAction.SCHEDULE, obj, user, when.isoformat())
+    return obj
+
+
+@transition(
+    "revert", label=gettext_lazy("Revert"), doing=gettext_lazy("Reverting"), publisher_only=True, in_admin=False
+)
+def revert(obj: ContentModel, user: User, record) -> ContentModel:
     """Restores what `obj` said in historical `record` (fields, links and steps); its status stays as it is."""
-    _require_publisher(user)
     if record.instance.pk != obj.pk or record.instance_type is not type(obj):
         raise WorkflowError(_("That version belongs to other content."))
     obj = type(obj)._base_manager.select_for_update().get(pk=obj.pk)
@@ -238,18 +349,6 @@ def revert(obj: ContentModel, record, user: User) -> ContentModel:
         _check_publishable(obj)
     _save(obj, user, f"reverted to the version of {record.history_date:%Y-%m-%d %H:%M:%S}")
     audit(AuditAction.REVERT, obj, user, f"to version {record.version} of {record.history_date.isoformat()}")
-    return obj
-
-
-@transaction.atomic
-def mark_verified(obj: ContentModel, user: User) -> ContentModel:
-    """Records that `obj` was checked against its sources today, by `user`. It changes what the public reads (the
-    date of the last check), not the content, so it is allowed on published content."""
-    obj.verified_at = timezone.now()
-    obj.verified_by = user if user is not None and user.is_authenticated else None
-    obj._history_user = obj.verified_by
-    obj._change_reason = "verified against its sources"
-    obj.save(update_fields=["verified_at", "verified_by", "updated_at"])
     return obj
 
 

@@ -576,3 +576,24 @@ def test_every_resource_takes_writes(publisher):
         400,
         "invalid_parameter",
     )
+
+
+# One table of moves: the workflow's, read by the admin and the API alike.
+
+
+def test_every_workflow_move_is_an_api_action_with_the_table_s_rules():
+    from kb.api.writes import PRECONDITION_ACTIONS, PUBLISHER_ACTIONS
+    from passwords.api.views import DefaultPasswordRuleViewSet
+    from sources import workflow
+
+    actions = {action.__name__ for action in DefaultPasswordRuleViewSet.get_extra_actions()} - {"history"}
+    assert actions == {move.api_action for move in workflow.MOVES.values()}
+    assert PUBLISHER_ACTIONS == {"publish", "schedule", "archive", "revert"}
+    assert actions <= PRECONDITION_ACTIONS
+
+
+def test_archived_content_cannot_be_marked_verified(publisher):
+    body = published_rule(publisher)
+    body = write(publisher, "post", f"{RULES}api-test-rule/archive/", etag=etag_of(body)).json()
+    response = write(publisher, "post", f"{RULES}api-test-rule/verify/", etag=etag_of(body))
+    assert_problem(response, 409, "invalid_transition")

@@ -39,29 +39,20 @@ from .staff import (
 )
 from .viewsets import PublishedContentViewSet
 
-# The model permission each action needs (add, change, delete, view of the viewset's model).
+# The model permission each action needs (add, change, delete, view of the viewset's model); every workflow move
+# (`workflow.MOVES`, one action each) changes the content.
 ACTION_PERMISSIONS = {
     "create": "add",
     "update": "change",
     "partial_update": "change",
     "destroy": "delete",
-    "submit": "change",
-    "return_to_draft": "change",
-    "start_edit": "change",
-    "verify": "change",
-    "publish": "change",
-    "schedule": "change",
-    "archive": "change",
-    "revert": "change",
     "history": "view",
+    **{move.api_action: "change" for move in workflow.MOVES.values()},
 }
 # What makes content public or takes it back: the `sources.publish_content` permission too.
-PUBLISHER_ACTIONS = {"publish", "schedule", "archive", "revert"}
+PUBLISHER_ACTIONS = {move.api_action for move in workflow.MOVES.values() if move.publisher_only}
 # Writes to existing content: each must say, in If-Match, which version it is based on.
-PRECONDITION_ACTIONS = {
-    "update", "partial_update", "destroy", "submit", "return_to_draft", "start_edit", "verify", "publish", "schedule",
-    "archive", "revert",
-}  # fmt: skip
+PRECONDITION_ACTIONS = {"update", "partial_update", "destroy", *(move.api_action for move in workflow.MOVES.values())}
 ETAG = re.compile(r'^"v([0-9]{1,12})"$')
 
 
@@ -394,7 +385,7 @@ class ContentViewSet(
             record = obj.history.filter(history_id=body["history_id"]).first()
             if record is None:
                 raise exceptions.ValidationError({"history_id": [_("This is not a version of this content.")]})
-            return workflow.revert(obj, record, user)
+            return workflow.revert(obj, user, record)
 
         return self.move(request, RevertSerializer, do)
 
