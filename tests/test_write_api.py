@@ -588,7 +588,7 @@ def test_every_workflow_move_is_an_api_action_with_the_table_s_rules():
 
     actions = {action.__name__ for action in DefaultPasswordRuleViewSet.get_extra_actions()} - {"history"}
     assert actions == {move.api_action for move in workflow.MOVES.values()}
-    assert PUBLISHER_ACTIONS == {"publish", "schedule", "archive", "revert"}
+    assert {"publish", "schedule", "archive", "revert"} == PUBLISHER_ACTIONS
     assert actions <= PRECONDITION_ACTIONS
 
 

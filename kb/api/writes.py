@@ -110,16 +110,8 @@ class ContentPermission(permissions.BasePermission):
         return True
 
 
-def staff_queryset(model: type[ContentModel]):
-    related = [
-        field.name
-        for field in model._meta.concrete_fields
-        if field.is_relation and field.name in ("region", "card_type", "channel", "draft_of", "replaced_by")
-    ]
-    prefetched = [field.name for field in model._meta.many_to_many]
-    if model._meta.label == "procedures.Procedure":
-        prefetched.append("steps")
-    return model.objects.select_related(*related, "verified_by").prefetch_related(*prefetched)
+# What the staff representation of every content row shows of its workflow: select these in `staff_queryset`.
+STAFF_RELATED = ("draft_of", "replaced_by", "verified_by")
 
 
 class ContentViewSet(
@@ -132,6 +124,8 @@ class ContentViewSet(
     staff_serializer_class = None
     precondition_actions = PRECONDITION_ACTIONS
     staff_only_reads = ("history",)
+    # Every status, with what the staff serializer reads selected or prefetched (STAFF_RELATED and its own links).
+    staff_queryset = None
 
     def initial(self, request, *args, **kwargs):
         # An unsupported method is a 405 for everyone, before anyone is asked to sign in.
@@ -155,7 +149,7 @@ class ContentViewSet(
     def get_queryset(self):
         if self.public_read():
             return super().get_queryset()
-        return staff_queryset(self.queryset.model)
+        return self.staff_queryset.all()
 
     def get_serializer_class(self):
         if self.public_read():
@@ -182,7 +176,7 @@ class ContentViewSet(
 
     def staff_response(self, obj: ContentModel, status_code: int = 200, **headers) -> Response:
         # Read again: links and steps were replaced behind the prefetched copies.
-        obj = staff_queryset(type(obj)).get(pk=obj.pk)
+        obj = self.staff_queryset.get(pk=obj.pk)
         data = self.staff_serializer_class(obj, context=self.get_serializer_context()).data
         return Response(data, status=status_code, headers={"ETag": etag(obj), **headers})
 

@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch
 
-from kb.api.writes import ContentViewSet
+from kb.api.writes import STAFF_RELATED, ContentViewSet
 from passwords.models import CardType
 from procedures.filtersets import ChannelFilterSet, FaqFilterSet, ProcedureFilterSet
 from procedures.models import Channel, Faq, Procedure
@@ -21,6 +21,7 @@ class ChannelViewSet(ContentViewSet):
     # region and sources: ChannelSerializer
     queryset = Channel.objects.select_related("region").prefetch_related(published_sources())
     serializer_class = ChannelSerializer
+    staff_queryset = Channel.objects.select_related(*STAFF_RELATED, "region").prefetch_related("sources")
     staff_serializer_class = StaffChannelSerializer
     filterset_class = ChannelFilterSet
 
@@ -34,6 +35,9 @@ class ProcedureViewSet(ContentViewSet):
         .prefetch_related(published_card_types(), "steps", published_sources())
     )
     serializer_class = ProcedureSerializer
+    staff_queryset = Procedure.objects.select_related(*STAFF_RELATED, "region", "channel").prefetch_related(
+        "card_types", "sources", "steps"
+    )
     staff_serializer_class = StaffProcedureSerializer
     filterset_class = ProcedureFilterSet
 
@@ -47,5 +51,8 @@ class FaqViewSet(ContentViewSet):
         published_sources(),
     )
     serializer_class = FaqSerializer
+    staff_queryset = Faq.objects.select_related(*STAFF_RELATED).prefetch_related(
+        "regions", "card_types", "procedures", "sources"
+    )
     staff_serializer_class = StaffFaqSerializer
     filterset_class = FaqFilterSet

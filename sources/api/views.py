@@ -1,6 +1,6 @@
 """Endpoints for sources."""
 
-from kb.api.writes import ContentViewSet
+from kb.api.writes import STAFF_RELATED, ContentViewSet
 from sources.filtersets import SourceFilterSet
 from sources.models import Source
 
@@ -11,5 +11,6 @@ from .staff import StaffSourceSerializer
 class SourceViewSet(ContentViewSet):
     queryset = Source.objects.order_by("title")
     serializer_class = SourceSerializer
+    staff_queryset = Source.objects.select_related(*STAFF_RELATED)
     staff_serializer_class = StaffSourceSerializer
     filterset_class = SourceFilterSet
