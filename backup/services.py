@@ -19,11 +19,11 @@ from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import connections, transaction
 
-from sources.history import history_paused
+from curation.history import history_paused
 
-CONTENT_APPS = ["regions", "sources", "passwords", "procedures", "auth.group", "auth.user"]
+CONTENT_APPS = ["regions", "curation", "sources", "passwords", "procedures", "auth.group", "auth.user"]
 # A counter for cache keys, not content: loading a backup moves it on by itself, which is what caches need.
-NOT_CONTENT = ["sources.ContentRevision"]
+NOT_CONTENT = ["curation.ContentRevision"]
 PG_DUMP_MAGIC = b"PGDMP"
 
 
@@ -66,7 +66,7 @@ def import_json(path: Path, *, database: str = "default") -> None:
                 model.objects.using(database).filter(pk=pk).update(updated_at=moment)
         # Rows without a natural key keep their ids: the next id each table hands out must come after them
         # (PostgreSQL's sequences).
-        models = {model for model in apps.get_models() if model._meta.app_label in {"regions", "sources",
+        models = {model for model in apps.get_models() if model._meta.app_label in {"regions", "curation", "sources",
                   "passwords", "procedures", "auth"}}  # fmt: skip
         with connection.cursor() as cursor:
             for statement in connection.ops.sequence_reset_sql(no_style(), models):

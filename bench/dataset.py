@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
+from curation.revisions import bump_revision
 from passwords.models import CardType, DefaultPasswordRule, PasswordPolicy, PolicyCitation, RuleCitation
 from procedures.models import Channel, ChannelCitation, Procedure, ProcedureCitation, Step
 from regions.models import Region
 from sources.models import Source
-from sources.revisions import bump_revision
 
 PREFIX = "bench-"
 PROCEDURE_KINDS = ["change_password", "reset_password", "activate_medical_account", "unlock", "report_loss"]

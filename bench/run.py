@@ -190,7 +190,7 @@ def after_publish(counties: list[str], samples: int) -> tuple[float, int]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from sources.revisions import RevisionMemo
+    from curation.revisions import RevisionMemo
 
     client, times, counts = Client(), [], []
     for code in counties[:: max(1, len(counties) // samples)][:samples]:

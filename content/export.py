@@ -30,14 +30,14 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from curation.api.viewsets import shows_changes
+from curation.changes import attach_change_notes
+from curation.revisions import Revision, current_revision
 from kb.api.encoding import accepts_gzip
-from kb.api.viewsets import shows_changes
 from passwords.api.views import CardTypeViewSet, DefaultPasswordRuleViewSet, PasswordPolicyViewSet
 from procedures.api.views import ChannelViewSet, FaqViewSet, ProcedureViewSet
 from regions.api.views import RegionViewSet
 from sources.api.views import SourceViewSet
-from sources.changes import attach_change_notes
-from sources.revisions import Revision, current_revision
 
 logger = logging.getLogger(__name__)
 NDJSON = "application/x-ndjson"

@@ -20,10 +20,10 @@ import yaml
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
+from curation.choices import Status
 from passwords.models import CardType, DefaultPasswordRule, PasswordPolicy
 from procedures.models import Channel, Faq, Procedure, Step
 from regions.models import Region
-from sources.choices import Status
 from sources.models import Source
 
 DEFAULT_FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "content.yaml"

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "import_export",
     "csp",
     "regions",
+    "curation",
     "sources",
     "embed",
     "passwords",
@@ -90,9 +91,9 @@ MIDDLEWARE = [
     # chosen (answers are cached per language), and inside the middleware that add security headers, so cached
     # answers and 304s get them too.
     "kb.api.throttling.ThrottleMiddleware",
-    "kb.api.caching.StaffAnswersMiddleware",
-    "kb.api.caching.ConditionalGetMiddleware",
-    "kb.api.caching.ResponseCacheMiddleware",
+    "curation.api.caching.StaffAnswersMiddleware",
+    "curation.api.caching.ConditionalGetMiddleware",
+    "curation.api.caching.ResponseCacheMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into its 429 page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -257,8 +258,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
-        "StatusEnum": "sources.choices.Status",
-        "StandingEnum": "sources.choices.Standing",
+        "StatusEnum": "curation.choices.Status",
+        "StandingEnum": "curation.choices.Standing",
         "LevelEnum": "regions.choices.Level",
         "MediumEnum": "passwords.choices.Medium",
         "PasswordEnum": "passwords.choices.Password",

@@ -15,7 +15,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from kb import health
 from kb.api.guards import is_api_path
 from kb.api.problems import json_problem_response
-from sources.admin_views import freshness
+from kb.freshness import freshness
 
 admin.site.site_header = gettext_lazy("Yibao KB curation")
 admin.site.site_title = gettext_lazy("Yibao KB")

@@ -13,10 +13,10 @@ import json
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.translation import get_language
 
+from curation.revisions import RevisionMemo, get_many, revision_key
 from procedures.api.serializers import ChannelSerializer
 from regions.models import NATIONAL_CODE, Region
 from regions.selectors import region_with_ancestors
-from sources.revisions import RevisionMemo, get_many, revision_key
 
 from . import selectors
 from .serializers import (

@@ -16,8 +16,8 @@ resolving costs no SQL.
 import datetime
 from collections.abc import Iterable
 
+from curation.choices import Standing
 from passwords.choices import Password
-from sources.choices import Standing
 
 Row = dict
 PASSWORD_ORDER = {value: index for index, value in enumerate(Password.values)}

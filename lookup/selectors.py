@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch
 
+from curation.changes import attach_change_notes
+from curation.choices import Status
 from passwords.models import CardType, DefaultPasswordRule, PasswordPolicy
 from procedures.models import Channel, Faq, Procedure
 from regions.models import NATIONAL_CODE
-from sources.changes import attach_change_notes
-from sources.choices import Status
 from sources.selectors import published_sources
 
 

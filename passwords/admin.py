@@ -3,8 +3,9 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from sources.admin import ContentAdmin, sources_inline
-from sources.import_admin import ContentImportExportMixin
+from curation.admin import ContentAdmin
+from curation.import_admin import ContentImportExportMixin
+from sources.admin import sources_inline
 
 from .models import CardType, DefaultPasswordRule, PasswordPolicy
 from .resources import DefaultPasswordRuleResource

@@ -3,8 +3,8 @@
 import django_filters
 from django.db.models import QuerySet
 
+from curation.choices import Standing
 from kb.api.filters import AppliesToCardTypeFilter, ContentFilterSet, RegionScopedFilterSet, StrictBooleanFilter
-from sources.choices import Standing
 
 from .choices import Medium, Password, RuleKind
 from .models import CardType, DefaultPasswordRule, PasswordPolicy

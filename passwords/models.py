@@ -7,16 +7,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from curation.choices import Standing
+from curation.models import ContentModel, ContentQuerySet, SlugManager, content_constraints
 from kb.constraints import one_of
-from sources.choices import Standing
-from sources.models import (
-    Citation,
-    ContentModel,
-    ContentQuerySet,
-    SlugManager,
-    citation_constraints,
-    content_constraints,
-)
+from sources.models import Citation, citation_constraints
 
 from .choices import (
     AllowedCharacters,

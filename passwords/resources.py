@@ -2,9 +2,9 @@
 
 from import_export import fields
 
+from curation.resources import CodeOrSlugWidget, ContentResource, DateWidget, LinksField, SlugListWidget
 from regions.models import Region
 from sources.models import Source
-from sources.resources import CodeOrSlugWidget, ContentResource, DateWidget, LinksField, SlugListWidget
 
 from .models import CardType, DefaultPasswordRule
 

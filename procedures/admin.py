@@ -5,8 +5,9 @@ from django.contrib import admin
 from django.db import models, transaction
 from django.forms import Textarea
 
-from sources.admin import ContentAdmin, FollowsOwnerWorkflow, sources_inline
-from sources.import_admin import ContentImportExportMixin
+from curation.admin import ContentAdmin, FollowsOwnerWorkflow
+from curation.import_admin import ContentImportExportMixin
+from sources.admin import sources_inline
 
 from .models import MAX_STEPS, Channel, Faq, Procedure, Step
 from .resources import ChannelResource, ProcedureResource

@@ -3,6 +3,7 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
+from curation.choices import Standing
 from kb.api.filters import (
     AppliesToCardTypeFilter,
     ContentFilterSet,
@@ -11,7 +12,6 @@ from kb.api.filters import (
     SlugFilter,
     listing_or_unlisted,
 )
-from sources.choices import Standing
 
 from .choices import ChannelKind, ProcedureKind
 from .models import Channel, Faq, Procedure

@@ -5,9 +5,10 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from curation.choices import Standing
+from curation.models import ContentModel, RefusesNulCharacters, content_constraints
 from kb.constraints import one_of
-from sources.choices import Standing
-from sources.models import Citation, ContentModel, RefusesNulCharacters, citation_constraints, content_constraints
+from sources.models import Citation, citation_constraints
 
 from .choices import ChannelKind, ProcedureKind
 

@@ -12,10 +12,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from import_export import fields, widgets
 
+from curation.resources import CodeOrSlugWidget, ContentResource, LinksField, SlugListWidget
 from passwords.models import CardType
 from regions.models import Region
 from sources.models import Source
-from sources.resources import CodeOrSlugWidget, ContentResource, LinksField, SlugListWidget
 
 from .models import Channel, Procedure, Step
 

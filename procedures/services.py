@@ -2,7 +2,7 @@
 
 from django.db.models import F
 
-from sources.revisions import bump_revision, touch
+from curation.revisions import bump_revision, touch
 
 from .models import Procedure, Step
 

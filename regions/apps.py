@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class RegionsConfig(AppConfig):
     name = "regions"
     verbose_name = _("Regions")
+
+    def ready(self) -> None:
+        from curation import registry
+
+        # A renamed region reads differently in every answer that names it.
+        registry.track(self.get_model("Region"))

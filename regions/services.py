@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from sources.revisions import bump_revision
+from curation.revisions import bump_revision
 
 from .choices import Level
 from .models import NATIONAL_CODE, Region

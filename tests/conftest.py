@@ -20,7 +20,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
 @pytest.fixture(autouse=True)
 def empty_cache(settings):
     """Each test starts with nothing cached: cached answers and export snapshots are keyed by revision, not by test."""
-    from sources.revisions import RevisionMemo
+    from curation.revisions import RevisionMemo
 
     def empty() -> None:
         cache.clear()
@@ -35,7 +35,7 @@ def empty_cache(settings):
 @pytest.fixture
 def revision_cached(db):
     """The content revision as a warm server holds it: in the cache, so query counts show only the view's own."""
-    from sources.revisions import current_revision
+    from curation.revisions import current_revision
 
     current_revision()
 
@@ -47,7 +47,7 @@ def django_capture_on_commit_callbacks(django_capture_on_commit_callbacks):
     (as the next transaction would), not join the earlier bump as one more change of the same transaction."""
     from django.db import connection
 
-    from sources.revisions import ForgetOnCommit
+    from curation.revisions import ForgetOnCommit
 
     def capture(**kwargs):
         for _ids, hook, _robust in connection.run_on_commit:

@@ -18,8 +18,8 @@ MODELS = [
 @pytest.fixture(autouse=True)
 def change_note(db):
     """The curated content has no change notes; one makes their list and change page worth rendering."""
+    from curation.models import ChangeNote
     from passwords.models import DefaultPasswordRule
-    from sources.models import ChangeNote
 
     ChangeNote.objects.create(content_object=DefaultPasswordRule.objects.get(slug="wuhan-fixed-1234"), note="核对")
 

@@ -46,8 +46,8 @@ def assert_whole_content(dump: list[dict]) -> None:
 def curated(editor, publisher):
     """Content with a curation trail: a pending edit published by a publisher with a public note, so the history,
     the audit log and the change notes name staff users."""
+    from curation import workflow
     from passwords.models import DefaultPasswordRule
-    from sources import workflow
 
     rule = DefaultPasswordRule.objects.get(slug="wuhan-fixed-1234")
     edit = workflow.start_edit(rule, editor)
@@ -62,7 +62,7 @@ def test_a_json_backup_restores_into_a_new_database_unchanged(tmp_path, fresh_da
     call_command("backup", str(original), stdout=open(os.devnull, "w"))  # noqa: SIM115
     assert_whole_content(rows(original))
     models = {row["model"] for row in rows(original)}
-    assert {"passwords.historicaldefaultpasswordrule", "sources.auditentry", "sources.changenote"} <= models
+    assert {"passwords.historicaldefaultpasswordrule", "curation.auditentry", "curation.changenote"} <= models
     manage(fresh_database_url, "migrate", "--no-input")
     assert "Restored" in manage(fresh_database_url, "restore", str(original))
     manage(fresh_database_url, "backup", str(again))

@@ -156,7 +156,7 @@ def test_answers_with_links_are_kept_per_host(client):
 def test_a_reader_that_raced_a_commit_cannot_bring_back_the_old_revision(committed):
     from django.core.cache import cache
 
-    from sources.revisions import CACHE_KEY, bump_revision, current_revision
+    from curation.revisions import CACHE_KEY, bump_revision, current_revision
 
     before = current_revision()
     cache.delete(CACHE_KEY)  # a reader misses the cache and reads `before` from the database...
@@ -233,7 +233,7 @@ def test_a_transaction_bumps_the_revision_once_whatever_it_changes(committed):
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
-    from sources.models import ContentRevision
+    from curation.models import ContentRevision
 
     before = ContentRevision.objects.get().number
 
@@ -251,7 +251,7 @@ def test_a_transaction_bumps_the_revision_once_whatever_it_changes(committed):
 def test_a_bump_rolled_back_with_its_savepoint_is_made_again(committed):
     from django.db import transaction
 
-    from sources.models import ContentRevision
+    from curation.models import ContentRevision
 
     before = ContentRevision.objects.get().number
 

@@ -9,8 +9,8 @@ import pytest
 from bs4 import BeautifulSoup
 from django.urls import reverse
 
+from curation.models import AuditEntry
 from passwords.models import DefaultPasswordRule
-from sources.models import AuditEntry
 from tests.test_import_export import confirm, upload
 
 pytestmark = pytest.mark.django_db

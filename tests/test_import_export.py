@@ -14,10 +14,10 @@ from django.contrib.auth.models import Group, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from curation import workflow
+from curation.models import AuditEntry
 from passwords.models import DefaultPasswordRule
 from procedures.models import Channel, Procedure
-from sources import workflow
-from sources.models import AuditEntry
 from tests.factories import make_rule
 
 pytestmark = pytest.mark.django_db

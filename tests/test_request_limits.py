@@ -9,8 +9,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import override_settings
 
+from curation.api.staff import MAX_LINES, MAX_LINKS
 from kb.api.parsers import MAX_JSON_DEPTH
-from kb.api.staff import MAX_LINES, MAX_LINKS
 from kb.observability import RepeatedProblemFilter
 from procedures.models import MAX_STEPS, Procedure, Step
 from tests.factories import make_procedure

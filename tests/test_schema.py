@@ -75,9 +75,9 @@ def test_the_schema_is_openapi_3_and_documents_every_filter_with_its_values(clie
 
 
 def test_change_notes_and_the_last_check_match_the_schema(client, openapi):
+    from curation import workflow
+    from curation.models import ChangeNote
     from passwords.models import DefaultPasswordRule
-    from sources import workflow
-    from sources.models import ChangeNote
 
     rule = DefaultPasswordRule.objects.get(slug="wuhan-fixed-1234")
     ChangeNote.objects.create(content_object=rule, note="核对了来源")

@@ -4,9 +4,10 @@ import pytest
 from bs4 import BeautifulSoup
 from django.urls import reverse
 
+from curation.models import AuditEntry, ChangeNote
 from passwords.models import DefaultPasswordRule
 from procedures.models import Procedure
-from sources.models import AuditEntry, ChangeNote, Source
+from sources.models import Source
 from tests.admin_forms import form_data
 from tests.factories import make_procedure, make_rule, make_source
 
@@ -133,7 +134,7 @@ def test_published_content_is_changed_through_a_pending_edit(editor_client, publ
 
 
 def test_publishing_a_pending_edit_of_a_procedure_replaces_its_steps(editor, publisher):
-    from sources import workflow
+    from curation import workflow
 
     procedure = make_procedure(steps=3, status="published")
     copy = workflow.start_edit(procedure, editor)
@@ -236,15 +237,15 @@ def test_the_audit_log_lists_publishing_archiving_and_reverts(publisher_client):
     publisher_client.post(workflow_url(rule, "publish"))
     publisher_client.post(workflow_url(rule, "archive"))
 
-    page = publisher_client.get(reverse("admin:sources_auditentry_changelist"))
+    page = publisher_client.get(reverse("admin:curation_auditentry_changelist"))
 
     assert page.status_code == 200
     assert [entry.action for entry in page.context["cl"].result_list] == ["archive", "publish"]
-    assert publisher_client.get(reverse("admin:sources_auditentry_add")).status_code == 403
+    assert publisher_client.get(reverse("admin:curation_auditentry_add")).status_code == 403
 
 
 def test_a_publisher_schedules_content_in_review(publisher_client, client, committed):
-    from sources.workflow import publish_due
+    from curation.workflow import publish_due
 
     rule = make_rule(slug="scheduled-rule", status="in_review", value="112233")
     data = form_data(publisher_client.get(admin_url(rule)).content)
@@ -264,7 +265,7 @@ def test_a_publisher_schedules_content_in_review(publisher_client, client, commi
 
 @pytest.mark.parametrize("status", ["draft", "in_review"])
 def test_unpublished_content_and_pending_edits_are_never_public(client, committed, editor, status):
-    from sources import workflow
+    from curation import workflow
 
     live = make_rule(slug="public-one", value="123123", status="published")
     hidden = make_rule(slug="hidden-one", value="987987", status=status)

@@ -8,10 +8,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from kb.api.writes import ContentViewSet
+from curation.api.writes import ContentViewSet
+from curation.models import AuditEntry, ChangeNote
 from passwords.models import DefaultPasswordRule
 from procedures.models import Procedure, Step
-from sources.models import AuditEntry, ChangeNote
 from tests.factories import make_rule
 from tests.http import assert_problem, results
 from tests.staff import SOURCE, procedure_body, read_etag, rule_body, staff_client, write
@@ -582,9 +582,9 @@ def test_every_resource_takes_writes(publisher):
 
 
 def test_every_workflow_move_is_an_api_action_with_the_table_s_rules():
-    from kb.api.writes import PRECONDITION_ACTIONS, PUBLISHER_ACTIONS
+    from curation import workflow
+    from curation.api.writes import PRECONDITION_ACTIONS, PUBLISHER_ACTIONS
     from passwords.api.views import DefaultPasswordRuleViewSet
-    from sources import workflow
 
     actions = {action.__name__ for action in DefaultPasswordRuleViewSet.get_extra_actions()} - {"history"}
     assert actions == {move.api_action for move in workflow.MOVES.values()}

@@ -11,9 +11,9 @@ from django_filters.utils import translate_validation
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import NotFound, ValidationError
 
+from curation.choices import Status
+from curation.models import lower_case_slug
 from regions.models import NATIONAL_CODE, Region, code_validator
-from sources.choices import Status
-from sources.models import lower_case_slug
 
 
 class RegionCodeField(forms.ModelChoiceField):

@@ -1,6 +1,6 @@
 """The staff representation of card types, default-password rules and password policies."""
 
-from kb.api.staff import CitingSerializer, StaffContentSerializer, region_codes, slugs
+from curation.api.staff import CitingSerializer, StaffContentSerializer, region_codes, slugs
 from passwords.models import CardType, DefaultPasswordRule, PasswordPolicy
 
 

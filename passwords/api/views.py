@@ -1,6 +1,6 @@
 """Endpoints for card types, default-password rules and password policies."""
 
-from kb.api.writes import STAFF_RELATED, ContentViewSet
+from curation.api.writes import STAFF_RELATED, ContentViewSet
 from passwords.filtersets import CardTypeFilterSet, DefaultPasswordRuleFilterSet, PasswordPolicyFilterSet
 from passwords.models import CardType, DefaultPasswordRule, PasswordPolicy
 from sources.selectors import published_sources

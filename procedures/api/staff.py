@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from kb.api.staff import (
+from curation.api.staff import (
     CitingSerializer,
     JsonTypes,
     LinesField,

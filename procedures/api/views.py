@@ -2,11 +2,11 @@
 
 from django.db.models import Prefetch
 
-from kb.api.writes import STAFF_RELATED, ContentViewSet
+from curation.api.writes import STAFF_RELATED, ContentViewSet
+from curation.choices import Status
 from passwords.models import CardType
 from procedures.filtersets import ChannelFilterSet, FaqFilterSet, ProcedureFilterSet
 from procedures.models import Channel, Faq, Procedure
-from sources.choices import Status
 from sources.selectors import published_sources
 
 from .serializers import ChannelSerializer, FaqSerializer, ProcedureSerializer

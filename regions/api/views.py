@@ -2,7 +2,7 @@
 
 from rest_framework import viewsets
 
-from kb.api.viewsets import CachedRepresentationMixin
+from curation.api.viewsets import CachedRepresentationMixin
 from regions.filtersets import RegionFilterSet
 from regions.models import Region
 

@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from sources.changes import public_changes
+from curation.changes import public_changes
 from sources.models import Source
 
 

@@ -1,6 +1,6 @@
 """The staff representation of sources, read and written by the write API."""
 
-from kb.api.staff import StaffContentSerializer
+from curation.api.staff import StaffContentSerializer
 from sources.models import Source
 
 

@@ -1,6 +1,6 @@
 """Endpoints for sources."""
 
-from kb.api.writes import STAFF_RELATED, ContentViewSet
+from curation.api.writes import STAFF_RELATED, ContentViewSet
 from sources.filtersets import SourceFilterSet
 from sources.models import Source
 

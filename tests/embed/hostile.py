@@ -42,10 +42,11 @@ def url_for(index: int, text: str) -> str:
 def publish(*, texts: list[str], region_name: str) -> None:
     """Publishes, on REGION, content whose every text field the widget shows (and the FAQs, which it does not show)
     holds one of `texts`, each object passing full_clean: only what the models allow."""
+    from curation.models import ChangeNote
     from passwords.models import DefaultPasswordRule
     from procedures.models import Channel, Faq, Procedure, Step
     from regions.models import Region
-    from sources.models import ChangeNote, Source
+    from sources.models import Source
 
     region = Region.objects.get(code=REGION)
     region.name = region_name

@@ -13,9 +13,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
 
+from curation.revisions import RevisionMemo
 from embed.views import WIDGET_JS
 from procedures.models import Channel
-from sources.revisions import RevisionMemo
 from tests.embed.hostile import HOSTILE, HOSTILE_REGION_NAME, REGION, benign, publish, url_for
 from tests.http import assert_problem
 

@@ -152,8 +152,8 @@ def test_widget_pages_advertise_oembed(client):
 
 
 def test_the_widget_shows_what_changed_and_when_it_was_last_verified(client, django_capture_on_commit_callbacks):
-    from sources import workflow
-    from sources.models import ChangeNote
+    from curation import workflow
+    from curation.models import ChangeNote
 
     _, soup = page(client, lang="en")
     assert "Content last changed" in soup.find("footer").get_text() and not soup.select("#changes")

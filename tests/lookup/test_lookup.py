@@ -7,8 +7,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from curation.revisions import RevisionMemo
 from lookup.answer import lookup_answer
-from sources.revisions import RevisionMemo
 from tests.factories import make_rule
 from tests.http import assert_problem
 
@@ -107,8 +107,8 @@ def test_faqs_concern_the_region_or_its_procedures(client):
 
 
 def test_faqs_in_the_lookup_carry_their_change_notes(client):
+    from curation.models import ChangeNote
     from procedures.models import Faq
-    from sources.models import ChangeNote
 
     ChangeNote.objects.create(
         content_object=Faq.objects.get(slug="xinxiang-activate-by-phone"),

@@ -2,10 +2,10 @@
 
 import pytest
 
+from curation.models import ChangeNote
 from passwords.filtersets import DefaultPasswordRuleFilterSet
 from passwords.models import DefaultPasswordRule
 from regions.models import Region
-from sources.models import ChangeNote
 from tests.factories import make_rule
 from tests.http import assert_problem, results
 

@@ -6,14 +6,14 @@ from django.contrib.auth.models import Group, User
 from django.contrib.contenttypes.models import ContentType
 from django.test import RequestFactory
 
+from curation import workflow
+from curation.admin import ChangeNoteInline
+from curation.models import ChangeNote
 from passwords.models import DefaultPasswordRule
-from sources import workflow
-from sources.admin import ChangeNoteInline
-from sources.models import ChangeNote
 
 pytestmark = pytest.mark.django_db
 
-ADD = "/admin/sources/changenote/add/"
+ADD = "/admin/curation/changenote/add/"
 
 
 def staff(role: str) -> User:
@@ -42,12 +42,12 @@ def test_a_publisher_writes_a_note_and_it_is_signed_and_public(client):
     changes = client.get("/api/v1/password-rules/wuhan-fixed-1234/").json()["changes"]
     assert changes == [{"date": "2024-01-02", "note": "从2024年起不再接受123456"}]
     # The list links the content the note is about.
-    assert f"/admin/passwords/defaultpasswordrule/{rule.pk}/change/" in client.get("/admin/sources/changenote/").text
+    assert f"/admin/passwords/defaultpasswordrule/{rule.pk}/change/" in client.get("/admin/curation/changenote/").text
 
 
 def test_editors_may_read_notes_but_not_write_them(client):
     client.force_login(staff("editors"))
-    assert client.get("/admin/sources/changenote/").status_code == 200
+    assert client.get("/admin/curation/changenote/").status_code == 200
     assert client.get(ADD).status_code == 403
     assert client.post(ADD, note_form(DefaultPasswordRule.objects.first())).status_code == 403
     assert not ChangeNote.objects.exists()

@@ -9,11 +9,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from curation import workflow
+from curation.models import ChangeNote
 from passwords.models import CardType, DefaultPasswordRule
 from procedures.models import Channel
 from regions.models import Region
-from sources import workflow
-from sources.models import ChangeNote
 from tests.factories import make_channel, make_rule
 
 pytestmark = pytest.mark.django_db

@@ -8,11 +8,11 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from curation import workflow
+from curation.models import ChangeNote
+from curation.revisions import RevisionMemo
 from passwords.models import DefaultPasswordRule
 from procedures.models import Channel, Faq, Procedure
-from sources import workflow
-from sources.models import ChangeNote
-from sources.revisions import RevisionMemo
 from tests.http import results
 
 pytestmark = pytest.mark.django_db

@@ -7,10 +7,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from curation import workflow
+from curation.choices import AuditAction
+from curation.models import AuditEntry
 from passwords.models import DefaultPasswordRule
-from sources import workflow
-from sources.choices import AuditAction
-from sources.models import AuditEntry
 from tests.factories import make_rule
 
 pytestmark = pytest.mark.django_db

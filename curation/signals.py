@@ -7,31 +7,8 @@ from simple_history.signals import pre_create_historical_record
 
 from .history import record_history
 from .models import ChangeNote, ContentModel
+from .registry import EMBEDDED_IN, OWNER_FIELDS
 from .revisions import bump_revision, touch
-
-# Rows that belong to a content object, by the name of the field pointing at it: steps, and the link rows of
-# many-to-many relations (which the admin's inlines save one by one, without an m2m_changed signal).
-OWNER_FIELDS: dict[type, str] = {}
-
-
-# Content whose JSON embeds another object, by that object's model: renaming a source or a channel changes how the
-# rows that show it read, so they move in `updated_since` too.
-EMBEDDED_IN: dict[str, list[tuple[str, str]]] = {
-    "sources.source": [
-        ("passwords.CardType", "sources"),
-        ("passwords.DefaultPasswordRule", "sources"),
-        ("passwords.PasswordPolicy", "sources"),
-        ("procedures.Channel", "sources"),
-        ("procedures.Procedure", "sources"),
-        ("procedures.Faq", "sources"),
-    ],
-    "procedures.channel": [("procedures.Procedure", "channel")],
-    "passwords.cardtype": [
-        ("passwords.DefaultPasswordRule", "card_type"),
-        ("passwords.PasswordPolicy", "card_type"),
-        ("procedures.Procedure", "card_types"),
-    ],
-}
 
 
 def touch_embedding(instance) -> None:
@@ -77,21 +54,21 @@ def change_note_changed(sender, instance, **kwargs) -> None:
         touch(owner)
 
 
+def connect_model(model) -> None:
+    post_save.connect(content_changed, sender=model, dispatch_uid=f"revision-save-{model._meta.label}")
+    post_delete.connect(content_changed, sender=model, dispatch_uid=f"revision-delete-{model._meta.label}")
+
+
 def connect() -> None:
+    """Content models and their link tables; other apps add their own rows with `curation.registry`."""
     pre_create_historical_record.connect(snapshot_related, dispatch_uid="history-related-snapshot")
     post_save.connect(change_note_changed, sender=ChangeNote, dispatch_uid="revision-save-changenote")
     post_delete.connect(change_note_changed, sender=ChangeNote, dispatch_uid="revision-delete-changenote")
-    step = apps.get_model("procedures", "Step")
-    OWNER_FIELDS[step] = "procedure"
-    tracked = [apps.get_model("regions", "Region"), step]
     for model in apps.get_models():
         if issubclass(model, ContentModel):
-            tracked.append(model)
+            connect_model(model)
             for field in model._meta.many_to_many:
                 through = field.remote_field.through
                 OWNER_FIELDS[through] = field.m2m_field_name()
-                tracked.append(through)
+                connect_model(through)
                 m2m_changed.connect(links_changed, sender=through, dispatch_uid=f"revision-m2m-{through._meta.label}")
-    for model in tracked:
-        post_save.connect(content_changed, sender=model, dispatch_uid=f"revision-save-{model._meta.label}")
-        post_delete.connect(content_changed, sender=model, dispatch_uid=f"revision-delete-{model._meta.label}")

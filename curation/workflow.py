@@ -1,7 +1,7 @@
 """The review workflow: draft → in review → published → archived, and every move between them.
 
 The admin, the write API and the scheduler all go through these functions, so the rules hold whoever acts:
-editors write drafts and submit them; only publishers (the `sources.publish_content` permission) make content
+editors write drafts and submit them; only publishers (the `curation.publish_content` permission) make content
 public, archive it, schedule it or revert it. Published content is never edited in place: `start_edit` makes a
 draft copy, and publishing the copy writes its content onto the original, which keeps its slug and address.
 """
@@ -24,7 +24,7 @@ from .choices import AuditAction, Status
 from .history import one_history_record
 from .models import AuditEntry, ChangeNote, ContentModel
 
-PUBLISH_PERMISSION = "sources.publish_content"
+PUBLISH_PERMISSION = "curation.publish_content"
 
 # Fields that belong to the object's life in the workflow, not to what it says: never copied from a pending edit
 # onto its original, nor restored by a revert.

@@ -28,11 +28,10 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import get_language
 
-from sources.revisions import RevisionMemo, current_revision, fetch_many, store_many
-
-from .encoding import accepts_gzip
-from .guards import IGNORED_PARAMETERS
-from .throttling import EXPORT_PATH, STAFF_PREFIX
+from curation.revisions import RevisionMemo, current_revision, fetch_many, store_many
+from kb.api.encoding import accepts_gzip
+from kb.api.guards import IGNORED_PARAMETERS
+from kb.api.throttling import EXPORT_PATH, STAFF_PREFIX
 
 CACHED_PREFIXES = ("/api/v1/", "/api/schema/", "/embed/v1/", "/oembed")
 STORED_HEADERS = ("Content-Type", "Content-Language", "Content-Disposition", "Content-Security-Policy", "Cache-Control")

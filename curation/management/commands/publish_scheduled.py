@@ -4,9 +4,9 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from sources.choices import Status
-from sources.models import StaleEdit
-from sources.workflow import publish_due
+from curation.choices import Status
+from curation.models import StaleEdit
+from curation.workflow import publish_due
 
 
 def reasons(error: ValidationError) -> str:

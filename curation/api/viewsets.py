@@ -7,11 +7,10 @@ from django.utils.translation import get_language
 from rest_framework import viewsets
 from rest_framework.response import Response
 
-from sources.changes import attach_change_notes
-from sources.choices import Status
-from sources.revisions import RevisionMemo, current_revision, get_many
-
-from .problems import Gone
+from curation.changes import attach_change_notes
+from curation.choices import Status
+from curation.revisions import RevisionMemo, current_revision, get_many
+from kb.api.problems import Gone
 
 # Rendered rows a worker keeps in its own memory; the keys name the revision, so they never go stale.
 ROWS = RevisionMemo(size=20_000)

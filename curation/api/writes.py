@@ -3,7 +3,7 @@
 Anonymous clients read published content as before. Staff with a token (and the model's permissions) also read
 drafts, content in review and pending edits, in the staff representation (kb/api/staff.py); they create drafts,
 change what `workflow.can_edit` allows, and move content with POSTs to `.../<slug>/<action>/`, each a function of
-`sources.workflow`. Every change of existing content names the version it was based on in If-Match (the ETag of
+`curation.workflow`. Every change of existing content names the version it was based on in If-Match (the ETag of
 the staff GET): a stale one is a 412 naming what changed since, a missing one a 428.
 """
 
@@ -20,12 +20,12 @@ from rest_framework import exceptions, generics, mixins, permissions, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from sources import workflow
-from sources.choices import Status
-from sources.history import changes_since, history_entries
-from sources.models import ContentModel, StaleEdit
+from curation import workflow
+from curation.choices import Status
+from curation.history import changes_since, history_entries
+from curation.models import ContentModel, StaleEdit
+from kb.api.problems import ChangeSerializer
 
-from .problems import ChangeSerializer
 from .staff import (
     ArchiveSerializer,
     EmptySerializer,
@@ -49,7 +49,7 @@ ACTION_PERMISSIONS = {
     "history": "view",
     **{move.api_action: "change" for move in workflow.MOVES.values()},
 }
-# What makes content public or takes it back: the `sources.publish_content` permission too.
+# What makes content public or takes it back: the `curation.publish_content` permission too.
 PUBLISHER_ACTIONS = {move.api_action for move in workflow.MOVES.values() if move.publisher_only}
 # Writes to existing content: each must say, in If-Match, which version it is based on.
 PRECONDITION_ACTIONS = {"update", "partial_update", "destroy", *(move.api_action for move in workflow.MOVES.values())}

@@ -1,4 +1,5 @@
-"""The freshness dashboard: what in the published content needs a curator's attention."""
+"""The freshness dashboard: what in the published content needs a curator's attention. It reads several apps, so it
+lives with the URL configuration that wires them together."""
 
 from django.conf import settings
 from django.contrib import admin
@@ -7,10 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from curation.freshness import DASHBOARD_LIMIT, stale
+from passwords.freshness import expired_rules, regions_without_rules
 from passwords.models import DefaultPasswordRule
 from procedures.models import Channel, Procedure
-
-from .freshness import DASHBOARD_LIMIT, expired_rules, regions_without_rules, stale
 
 STALE_MODELS = (DefaultPasswordRule, Procedure, Channel)
 
@@ -54,4 +55,4 @@ def freshness(request):
         "limit": DASHBOARD_LIMIT,
         "today": today,
     }
-    return TemplateResponse(request, "admin/sources/freshness.html", context)
+    return TemplateResponse(request, "admin/freshness.html", context)

@@ -18,9 +18,10 @@ from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 from rest_framework.settings import api_settings
 
-from sources.choices import Status
-from sources.history import one_history_record
-from sources.models import ContentModel, Source, linked_identifier
+from curation.choices import Status
+from curation.history import one_history_record
+from curation.models import ContentModel, linked_identifier
+from sources.models import Source
 
 
 def django_errors(error: DjangoValidationError) -> dict | list:

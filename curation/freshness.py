@@ -1,0 +1,31 @@
+"""How current the published content is: what has not been checked against its sources lately. Read by the
+admin's freshness dashboard (kb/freshness.py) and its "needs review" filter; what has expired and where rules are
+missing is the passwords app's (passwords/freshness.py)."""
+
+import datetime
+
+from django.conf import settings
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+# Rows listed per section of the dashboard; the section says how many there are in all.
+DASHBOARD_LIMIT = 200
+
+
+def review_cutoff(now: datetime.datetime | None = None) -> datetime.datetime:
+    return (now or timezone.now()) - datetime.timedelta(days=settings.CONTENT_REVIEW_AFTER_DAYS)
+
+
+def needs_review() -> Q:
+    """Never verified, or not for longer than the review period."""
+    return Q(verified_at__isnull=True) | Q(verified_at__lt=review_cutoff())
+
+
+def stale(model) -> QuerySet:
+    """Published rows of `model` that need review, the longest unchecked first."""
+    queryset = model.objects.published().filter(needs_review()).select_related("verified_by")
+    # What the rows' names read (a rule names its region and card type), so that listing them adds no queries.
+    shown = [field.name for field in model._meta.fields if field.name in ("region", "card_type")]
+    if shown:
+        queryset = queryset.select_related(*shown)
+    return queryset.order_by(F("verified_at").asc(nulls_first=True), "pk")

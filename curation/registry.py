@@ -1,0 +1,32 @@
+"""What the curation core knows about the content apps: only what they register here, from their `ready()`.
+
+- `track(model)`: a model whose rows are not content but change what content says (regions): saving or deleting
+  one moves the content revision.
+- `owned_by(model, field)`: rows that belong to a content object through `field` (a procedure's steps): a change
+  moves the revision and the owner's `updated_at`.
+- `embedded_in(model, [(label, field), ...])`: content whose JSON shows rows of `model` (a procedure shows its
+  channel): changing such a row moves the `updated_at` of the content that shows it.
+Content models themselves (subclasses of ContentModel) and their link tables are tracked without asking.
+"""
+
+from django.db import models
+
+OWNER_FIELDS: dict[type[models.Model], str] = {}
+EMBEDDED_IN: dict[str, list[tuple[str, str]]] = {}
+TRACKED: list[type[models.Model]] = []
+
+
+def track(model: type[models.Model]) -> None:
+    from .signals import connect_model
+
+    TRACKED.append(model)
+    connect_model(model)
+
+
+def owned_by(model: type[models.Model], field: str) -> None:
+    OWNER_FIELDS[model] = field
+    track(model)
+
+
+def embedded_in(model: type[models.Model], shown_by: list[tuple[str, str]]) -> None:
+    EMBEDDED_IN.setdefault(model._meta.label_lower, []).extend(shown_by)
