@@ -8,7 +8,7 @@ from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
-from .models import ContentModel
+from .models import ContentModel, content_field_names
 
 _paused: ContextVar[bool] = ContextVar("history_paused", default=False)
 
@@ -153,8 +153,6 @@ def _describe_steps(steps: list[dict]) -> str:
 
 def pending_changes(copy: ContentModel) -> list[tuple[str, str, str]]:
     """What publishing a pending edit would change on its original: (what, published, pending) per difference."""
-    from .workflow import content_field_names
-
     original = copy.draft_of
     rows = []
     for attname in content_field_names(type(copy)):

@@ -8,13 +8,14 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from kb.constraints import one_of
+from kb.validators import lower_case_slug
 
 from .choices import AuditAction, Status
 
@@ -62,13 +63,6 @@ class HistorySnapshot(models.Model):
         abstract = True
 
 
-lower_case_slug = RegexValidator(
-    r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
-    _("Use lower-case letters, digits and single hyphens between them, e.g. wuhan-fixed-1234."),
-    code="invalid_slug",
-)
-
-
 class RefusesNulCharacters(models.Model):
     """Forms refuse NUL characters but models do not, and PostgreSQL cannot store them: an import or an API write
     carrying one would fail in the database instead of being refused by validation."""
@@ -92,6 +86,29 @@ class RefusesNulCharacters(models.Model):
                 ]
         if errors:
             raise ValidationError(errors)
+
+
+# Fields that belong to the object's life in the workflow, not to what it says: never copied from a pending edit
+# onto its original, nor restored by a revert.
+WORKFLOW_FIELDS = frozenset(
+    {
+        "id",
+        "slug",
+        "status",
+        "draft_of",
+        "replaced_by",
+        "publish_at",
+        "version",
+        "created_at",
+        "updated_at",
+        "verified_at",
+        "verified_by",
+    }
+)
+
+
+def content_field_names(model: "type[ContentModel]") -> list[str]:
+    return [field.attname for field in model._meta.concrete_fields if field.name not in WORKFLOW_FIELDS]
 
 
 class ContentModel(RefusesNulCharacters, models.Model):

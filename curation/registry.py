@@ -9,18 +9,21 @@
 Content models themselves (subclasses of ContentModel) and their link tables are tracked without asking.
 """
 
+from collections.abc import Callable
+
 from django.db import models
 
 OWNER_FIELDS: dict[type[models.Model], str] = {}
 EMBEDDED_IN: dict[str, list[tuple[str, str]]] = {}
 TRACKED: list[type[models.Model]] = []
+# Set by curation.signals when it connects (apps register before and after the core's ready() runs).
+on_track: Callable[[type[models.Model]], None] | None = None
 
 
 def track(model: type[models.Model]) -> None:
-    from .signals import connect_model
-
     TRACKED.append(model)
-    connect_model(model)
+    if on_track is not None:
+        on_track(model)
 
 
 def owned_by(model: type[models.Model], field: str) -> None:

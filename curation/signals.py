@@ -5,6 +5,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 from simple_history.signals import pre_create_historical_record
 
+from . import registry
 from .history import record_history
 from .models import ChangeNote, ContentModel
 from .registry import EMBEDDED_IN, OWNER_FIELDS
@@ -72,3 +73,7 @@ def connect() -> None:
                 OWNER_FIELDS[through] = field.m2m_field_name()
                 connect_model(through)
                 m2m_changed.connect(links_changed, sender=through, dispatch_uid=f"revision-m2m-{through._meta.label}")
+    # What apps registered before the core was ready, and from now on what they register.
+    for model in registry.TRACKED:
+        connect_model(model)
+    registry.on_track = connect_model

@@ -22,27 +22,9 @@ from django.utils.translation import gettext_lazy
 
 from .choices import AuditAction, Status
 from .history import one_history_record
-from .models import AuditEntry, ChangeNote, ContentModel
+from .models import AuditEntry, ChangeNote, ContentModel, content_field_names
 
 PUBLISH_PERMISSION = "curation.publish_content"
-
-# Fields that belong to the object's life in the workflow, not to what it says: never copied from a pending edit
-# onto its original, nor restored by a revert.
-WORKFLOW_FIELDS = frozenset(
-    {
-        "id",
-        "slug",
-        "status",
-        "draft_of",
-        "replaced_by",
-        "publish_at",
-        "version",
-        "created_at",
-        "updated_at",
-        "verified_at",
-        "verified_by",
-    }
-)
 
 User = AbstractBaseUser | AnonymousUser | None
 
@@ -65,10 +47,6 @@ def can_edit(obj: ContentModel, user: User) -> bool:
     if obj.pk is None or obj.status == Status.DRAFT:
         return True
     return obj.status == Status.IN_REVIEW and can_publish(user)
-
-
-def content_field_names(model: type[ContentModel]) -> list[str]:
-    return [field.attname for field in model._meta.concrete_fields if field.name not in WORKFLOW_FIELDS]
 
 
 def _require_publisher(user: User) -> None:

@@ -1,13 +1,36 @@
 """Filters for card types, default-password rules and password policies."""
 
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from drf_spectacular.utils import extend_schema_field
 
 from curation.choices import Standing
-from kb.api.filters import AppliesToCardTypeFilter, ContentFilterSet, RegionScopedFilterSet, StrictBooleanFilter
+from curation.filtersets import ContentFilterSet
+from kb.api.filters import StrictBooleanFilter, listing_or_unlisted
+from kb.validators import lower_case_slug
+from regions.filtersets import RegionScopedFilterSet
 
 from .choices import Medium, Password, RuleKind
 from .models import CardType, DefaultPasswordRule, PasswordPolicy
+
+
+@extend_schema_field({"type": "string", "pattern": lower_case_slug.regex.pattern, "maxLength": 80})
+class AppliesToCardTypeFilter(django_filters.ModelChoiceFilter):
+    """Rows for this card type, and rows that hold for every card type: an empty card type (a foreign key) or no
+    card type listed (a many-to-many)."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("queryset", CardType.objects.published())
+        kwargs.setdefault("to_field_name", "slug")
+        kwargs.setdefault("label", "Card type slug: rows for this card type and rows for every card type.")
+        super().__init__(**kwargs)
+
+    def filter(self, queryset: QuerySet, value) -> QuerySet:
+        if not value:
+            return queryset
+        if queryset.model._meta.get_field(self.field_name).many_to_many:
+            return queryset.filter(listing_or_unlisted(queryset, self.field_name, [value]))
+        return queryset.filter(Q(**{self.field_name: value}) | Q(**{f"{self.field_name}__isnull": True}))
 
 
 class CardTypeFilterSet(ContentFilterSet):

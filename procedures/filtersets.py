@@ -4,14 +4,10 @@ import django_filters
 from django.db.models import Q, QuerySet
 
 from curation.choices import Standing
-from kb.api.filters import (
-    AppliesToCardTypeFilter,
-    ContentFilterSet,
-    RegionFilter,
-    RegionScopedFilterSet,
-    SlugFilter,
-    listing_or_unlisted,
-)
+from curation.filtersets import ContentFilterSet
+from kb.api.filters import SlugFilter, listing_or_unlisted
+from passwords.filtersets import AppliesToCardTypeFilter
+from regions.filtersets import RegionFilter, RegionScopedFilterSet
 
 from .choices import ChannelKind, ProcedureKind
 from .models import Channel, Faq, Procedure

@@ -2,7 +2,7 @@
 
 import django_filters
 
-from kb.api.filters import ContentFilterSet
+from curation.filtersets import ContentFilterSet
 
 from .models import Source
 

@@ -21,7 +21,6 @@ from rest_framework.settings import api_settings
 from curation.choices import Status
 from curation.history import one_history_record
 from curation.models import ContentModel, linked_identifier
-from sources.models import Source
 
 
 def django_errors(error: DjangoValidationError) -> dict | list:
@@ -66,15 +65,6 @@ def slugs(model: type[ContentModel], *, many: bool = False, **kwargs) -> seriali
     if many:
         return many_related(slugs(model), **kwargs)
     return serializers.SlugRelatedField(slug_field="slug", queryset=originals(model), **kwargs)
-
-
-def region_codes(*, many: bool = False, **kwargs) -> serializers.Field:
-    from regions.models import Region
-
-    kwargs.setdefault("help_text", "Six-digit division code; 000000 is nationwide.")
-    if many:
-        return many_related(region_codes(), **kwargs)
-    return serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all(), **kwargs)
 
 
 @extend_schema_field({"type": "array", "items": {"type": "string"}, "maxItems": MAX_LINES})
@@ -258,10 +248,6 @@ class StaffContentSerializer(JsonTypes, serializers.ModelSerializer):
             if name in data:
                 snapshot[name] = [{**row, "position": position} for position, row in enumerate(data[name], start=1)]
         return snapshot
-
-
-class CitingSerializer(StaffContentSerializer):
-    sources = slugs(Source, many=True, allow_empty=False, help_text="Slugs of the sources it cites: at least one.")
 
 
 # Bodies of the workflow's actions.

@@ -1,5 +1,8 @@
 """OpenAPI generation: every operation documents the error responses it can give, in problem+json."""
 
+import contextlib
+from collections.abc import Callable
+
 from django.db import DatabaseError
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.types import OpenApiTypes
@@ -116,17 +119,24 @@ def either_representation(result, generator, request, public):
 MAY_BE_EMPTY = {"search"}
 
 
+# Query parameters whose values are the slugs of published rows (card_type): name → (the values, their description).
+# Apps register theirs from ready(); the schema lists them as an enum, read from the database as it is served.
+PUBLISHED_VALUES: dict[str, tuple[Callable[[], list[str]], str]] = {}
+
+
+def published_values(parameter: str, values: Callable[[], list[str]], description: str) -> None:
+    PUBLISHED_VALUES[parameter] = (values, description)
+
+
 def describe_query_values(result, generator, request, public):
     """Postprocessing hook: says in the schema what the API refuses, so that a client (or a fuzzer) can tell a value
-    the API accepts from one it answers with a 400: empty values, and card-type slugs that are not published (listed,
-    from the database, as the schema is served)."""
-    from passwords.models import CardType
-
-    try:
-        slugs = list(CardType.objects.published().order_by("slug").values_list("slug", flat=True))
-    except DatabaseError:
-        # Generated offline (manage.py spectacular without a database): slugs stay a free string.
-        slugs = None
+    the API accepts from one it answers with a 400: empty values, and slugs that are not published (listed, from the
+    database, as the schema is served)."""
+    enums: dict[str, dict] = {}
+    for name, (values, description) in PUBLISHED_VALUES.items():
+        # Generated offline (manage.py spectacular without a database), the value stays a free string.
+        with contextlib.suppress(DatabaseError):
+            enums[name] = {"type": "string", "enum": values(), "description": description}
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
             for parameter in operation.get("parameters", []):
@@ -138,11 +148,7 @@ def describe_query_values(result, generator, request, public):
                     schema.setdefault("pattern", "^[^\u0000]*$")
                 if parameter["in"] != "query" or parameter["name"] in MAY_BE_EMPTY or schema.get("type") != "string":
                     continue
-                if parameter["name"] == "card_type" and slugs is not None:
-                    parameter["schema"] = schema = {
-                        "type": "string",
-                        "enum": slugs,
-                        "description": "The slug of a published card type (see /api/v1/card-types/).",
-                    }
+                if parameter["name"] in enums:
+                    parameter["schema"] = schema = dict(enums[parameter["name"]])
                 schema.setdefault("minLength", 1)
     return result

@@ -1,7 +1,9 @@
 """The staff representation of card types, default-password rules and password policies."""
 
-from curation.api.staff import CitingSerializer, StaffContentSerializer, region_codes, slugs
+from curation.api.staff import StaffContentSerializer, slugs
 from passwords.models import CardType, DefaultPasswordRule, PasswordPolicy
+from regions.api.staff import region_codes
+from sources.api.staff import CitingSerializer
 
 
 class StaffCardTypeSerializer(CitingSerializer):

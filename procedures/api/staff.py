@@ -3,18 +3,11 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from curation.api.staff import (
-    CitingSerializer,
-    JsonTypes,
-    LinesField,
-    StaffContentSerializer,
-    at_most,
-    django_errors,
-    region_codes,
-    slugs,
-)
+from curation.api.staff import JsonTypes, LinesField, StaffContentSerializer, at_most, django_errors, slugs
 from passwords.models import CardType
 from procedures.models import MAX_STEPS, Channel, Faq, Procedure, Step
+from regions.api.staff import region_codes
+from sources.api.staff import CitingSerializer
 
 
 class StaffChannelSerializer(CitingSerializer):

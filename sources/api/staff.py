@@ -1,6 +1,6 @@
 """The staff representation of sources, read and written by the write API."""
 
-from curation.api.staff import StaffContentSerializer
+from curation.api.staff import StaffContentSerializer, slugs
 from sources.models import Source
 
 
@@ -13,3 +13,7 @@ class StaffSourceSerializer(StaffContentSerializer):
             "slug", "title", "publisher", "url", "published_on", "retrieved_on", "note",
             *StaffContentSerializer.workflow_fields,
         ]  # fmt: skip
+
+
+class CitingSerializer(StaffContentSerializer):
+    sources = slugs(Source, many=True, allow_empty=False, help_text="Slugs of the sources it cites: at least one.")
