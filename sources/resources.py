@@ -6,6 +6,10 @@ Published content is never changed by an import: the row goes to the object's pe
 `workflow.start_edit` if there is none yet). Content in review may only be changed by a publisher; archived content
 not at all. A row that would change nothing is reported as skipped, whatever the content's status, so exporting and
 importing the same file changes nothing. The whole file is one transaction: one refused row and nothing is stored.
+
+Spreadsheet programs run a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return as a formula
+(`=HYPERLINK(...)`, `=cmd|...`), so an export writes such text with an apostrophe in front, and the import takes it
+off again; text that arrives in a file looking like a formula is imported as text and named in the preview.
 """
 
 import datetime
@@ -23,6 +27,34 @@ from .history import one_history_record
 from .models import ContentModel
 
 LIST_SEPARATORS = re.compile(r"[;,]")
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NEUTRALISER = "'"
+
+
+def looks_like_formula(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+
+
+def neutralised(value: object) -> object:
+    """Text as an export writes it, so that no spreadsheet program evaluates it.
+
+    django-import-export's own IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT only strips a leading `=` (not `+`, `-`, `@`,
+    tab or carriage return), so an exported file would no longer import as what was stored. An apostrophe in front
+    is what spreadsheet programs read as "this is text", and `restored` takes it off on import. Text that already
+    starts with apostrophes before such a character gets one more, so that the import gives back exactly what was
+    stored, apostrophes and all.
+    """
+    if isinstance(value, str) and value.lstrip(NEUTRALISER).startswith(FORMULA_STARTS):
+        return NEUTRALISER + value
+    return value
+
+
+def restored(value: object) -> object:
+    """The stored text of a cell an export neutralised (the inverse of `neutralised`)."""
+    if isinstance(value, str) and value.startswith(NEUTRALISER) and looks_like_formula(value.lstrip(NEUTRALISER)):
+        return value[1:]
+    return value
 
 
 class CodeOrSlugWidget(widgets.ForeignKeyWidget):
@@ -121,6 +153,7 @@ class ContentResource(resources.ModelResource):
         self._dry_run = dry_run
         self._pending_edits = 0
         self._rows_by_slug: dict[str, list[int]] = {}
+        self._formula_cells: list[tuple[int, str]] = []
         return super().import_data(dataset, dry_run=dry_run, raise_errors=raise_errors, use_transactions=True, **kwargs)
 
     def before_import(self, dataset, **kwargs) -> None:
@@ -131,6 +164,8 @@ class ContentResource(resources.ModelResource):
 
     def after_import(self, dataset, result, **kwargs) -> None:
         super().after_import(dataset, result, **kwargs)
+        # Shown on the preview (admin/content_import.html): row number and column of each cell.
+        result.formula_cells = self._formula_cells
         if self._dry_run or result.has_errors() or result.has_validation_errors():
             return
         totals = result.totals
@@ -149,10 +184,15 @@ class ContentResource(resources.ModelResource):
 
     def before_import_row(self, row, **kwargs) -> None:
         super().before_import_row(row, **kwargs)
-        # A spreadsheet's empty cell reads as None; a text column means "empty", as in a CSV.
         for key, value in row.items():
             if value is None:
+                # A spreadsheet's empty cell reads as None; a text column means "empty", as in a CSV.
                 row[key] = ""
+            elif looks_like_formula(value):
+                # Imported as the text it is; the preview names it, since nobody exports such a cell from here.
+                self._formula_cells.append((kwargs.get("row_number") or 0, str(key)))
+            else:
+                row[key] = restored(value)
 
     def get_instance(self, instance_loader, row):
         slug = str(row.get("slug") or "").strip()
@@ -251,6 +291,9 @@ class ContentResource(resources.ModelResource):
 
     def save_owned_rows(self, instance) -> None:
         """Hook for rows the object owns (a procedure's steps), written after the object itself."""
+
+    def export_field(self, field, instance, **kwargs):
+        return neutralised(super().export_field(field, instance, **kwargs))
 
     def get_user_visible_fields(self):
         # The list of importable columns on the import page leaves out what the import ignores.
