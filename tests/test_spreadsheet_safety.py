@@ -8,9 +8,12 @@ import zipfile
 import openpyxl
 import pytest
 from bs4 import BeautifulSoup
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from passwords.models import DefaultPasswordRule
+from procedures.models import Procedure
 from sources.models import AuditEntry
 from tests.factories import make_rule
 from tests.test_import_export import (
@@ -242,6 +245,80 @@ def test_a_file_at_the_row_limit_is_imported(client, editor):
 def test_the_import_page_states_the_limits(client, editor):
     page = client.get("/admin/passwords/defaultpasswordrule/import/")
     assert "Files of up to 5.0\xa0MB and 2000 rows." in page.content.decode()
+
+
+# -- speed: a fixed number of queries, whatever the number of rows ------------------------------------------------
+
+
+def counted(queries: CaptureQueriesContext) -> tuple[int, int]:
+    """(statements other than inserts, inserts). SQLite takes at most 999 parameters a statement, so Django splits
+    a bulk insert of wide rows into batches of about 50 rows; PostgreSQL takes each bulk insert whole."""
+    inserts = sum(query["sql"].startswith("INSERT") for query in queries.captured_queries)
+    return len(queries) - inserts, inserts
+
+
+def assert_same_cost(small: tuple[int, int], large: tuple[int, int]) -> None:
+    assert small[0] == large[0]
+    if connection.vendor == "sqlite":
+        assert large[1] <= 3 * small[1]
+    else:
+        assert large[1] == small[1]
+
+
+def import_queries(client, rows: list[dict[str, str]], name: str) -> list[tuple[int, int]]:
+    content = csv_file(rows)
+    with CaptureQueriesContext(connection) as previewing:
+        preview = upload(client, DefaultPasswordRule, content, name)
+    assert set(preview_rows(preview).values()) == {"new"}, refusals(preview)
+    with CaptureQueriesContext(connection) as confirming:
+        assert confirm(client, preview).status_code == 302
+    return [counted(previewing), counted(confirming)]
+
+
+def test_the_queries_of_an_import_do_not_grow_with_its_rows(client, editor):
+    ten = import_queries(client, many_rules(10, "ten"), "ten.csv")
+    hundred = import_queries(client, many_rules(100, "hundred"), "hundred.csv")
+
+    for small, large in zip(ten, hundred, strict=True):
+        assert_same_cost(small, large)
+    assert DefaultPasswordRule.objects.filter(slug__startswith="hundred-").count() == 100
+    rule = DefaultPasswordRule.objects.get(slug="hundred-42")
+    assert (rule.status, rule.value, rule.region.code, rule.card_type.slug) == ("draft", "000042", "420000", "ssc-gen2")
+    assert list(rule.sources.values_list("slug", flat=True)) == ["jumin-yibaoka-chushi-mima"]
+    record = rule.history.get()
+    assert (record.history_user, record.related_snapshot) == (editor, {"sources": ["jumin-yibaoka-chushi-mima"]})
+    assert record.history_change_reason == "imported from hundred.csv"
+
+
+def test_the_queries_of_reimporting_an_unchanged_file_do_not_grow_with_its_rows(client, editor):
+    counts = []
+    for count in (10, 100):
+        rows = many_rules(count, f"again{count}")
+        confirm(client, upload(client, DefaultPasswordRule, csv_file(rows), "first.csv"))
+        with CaptureQueriesContext(connection) as queries:
+            preview = upload(client, DefaultPasswordRule, csv_file(rows), "again.csv")
+        assert set(preview_rows(preview).values()) == {"skip"}
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+def test_procedures_with_steps_import_in_a_fixed_number_of_queries(client, editor):
+    template = {
+        "kind": "change_password", "title": "导入的办理流程", "summary": "", "region": "420100",
+        "card_types": "ssc-gen2", "channel": "nhsa-app", "holder_must_be_present": "1", "standing": "unverified",
+        "sources": "jumin-yibaoka-chushi-mima", "steps": "打开App | 【我的】→【修改密码】\n输入新密码",
+    }  # fmt: skip
+    counts = []
+    # The first import also fills per-process caches (content types), which the second finds full.
+    for count in (1, 5, 50):
+        rows = [{"slug": f"procedure-{count}-{n}", **template} for n in range(count)]
+        with CaptureQueriesContext(connection) as queries:
+            assert confirm(client, upload(client, Procedure, csv_file(rows), "p.csv")).status_code == 302
+        counts.append(counted(queries))
+    assert_same_cost(*counts[1:])
+    procedure = Procedure.objects.get(slug="procedure-50-7")
+    assert list(procedure.steps.values_list("position", "ui_path")) == [(1, "【我的】→【修改密码】"), (2, "")]
+    assert procedure.history.get().related_snapshot["steps"][1]["instruction"] == "输入新密码"
 
 
 def test_csv_rows_with_a_tab_or_carriage_return_in_front_survive_the_round_trip(client, editor):
