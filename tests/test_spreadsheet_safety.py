@@ -328,3 +328,18 @@ def test_csv_rows_with_a_tab_or_carriage_return_in_front_survive_the_round_trip(
     assert row["note"] == "'\r回车开头"
     preview = upload(client, DefaultPasswordRule, content, "export.csv")
     assert set(preview_rows(preview).values()) == {"skip"}
+
+
+def test_a_new_row_the_database_refuses_is_named_with_the_models_message(client, editor):
+    # Only a check constraint orders the validity period: the batched insert fails, and the model's own check
+    # then names the row.
+    rows = [HUBEI_RULES[0], {**HUBEI_RULES[0], "slug": "hubei-import-backwards", "valid_from": "2024-01-02",
+                              "valid_until": "2024-01-01"}]  # fmt: skip
+
+    preview = upload(client, DefaultPasswordRule, csv_file(rows), "backwards.csv")
+
+    reasons = refusals(preview)
+    assert list(reasons) == ["2"]
+    assert "“Valid until” cannot be earlier than “valid from”" in reasons["2"]
+    assert "Confirm import" not in preview.content.decode()
+    assert not DefaultPasswordRule.objects.filter(slug__startswith="hubei-import").exists()
