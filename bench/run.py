@@ -3,6 +3,7 @@ loopback, and a table of requests per second, latency, SQL per request and the r
 
     .venv/bin/python -m bench.run                 # the full run (make bench)
     .venv/bin/python -m bench.run --smoke         # a few regions, one second per endpoint: checks the pipeline
+    .venv/bin/python -m bench.run --import-only   # only the admin's import of 2,000 rules (bench/imports.py)
 
 "Warm" means the response cache holds the answer. "Cold" requests differ from each other in a parameter that changes
 the work little (the lookup's `on` date, a list's `updated_since` a microsecond apart, another region's detail), so
@@ -62,6 +63,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8871)
     parser.add_argument("--regions", type=int, default=None, help="limit the dataset to the first N regions")
     parser.add_argument("--smoke", action="store_true", help="tiny dataset and one-second runs")
+    parser.add_argument(
+        "--import-only", action="store_true", help="only time the admin's import of 2,000 rules (no wrk, no server)"
+    )
+    parser.add_argument("--import-rows", type=int, default=2000, help="rows in the imported file")
     args = parser.parse_args()
     if args.smoke:
         args.duration, args.connections, args.regions = 1, 4, args.regions or 5
@@ -293,8 +298,22 @@ def report(results: list[Result], publish_ms: float, publish_sql: int) -> list[s
     return lines
 
 
+def import_figures(args: argparse.Namespace) -> list[str]:
+    from bench.imports import measure_import
+    from bench.imports import report as import_report
+
+    return import_report(measure_import(args.import_rows))
+
+
 def main() -> None:
     args = parse_args()
+    if args.import_only:
+        with tempfile.TemporaryDirectory(prefix="yibao-bench-") as tmp:
+            body_path = Path(tmp) / "ceiling.json"
+            body_path.write_bytes(b"{}")
+            prepare(args, environment(args, body_path))
+            print("\n".join(import_figures(args)))
+        return
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
     with tempfile.TemporaryDirectory(prefix="yibao-bench-") as tmp:
@@ -343,6 +362,8 @@ def main() -> None:
         f"{args.connections} connections, {args.duration} s per endpoint, lookup body {len(warm_answer.content)} bytes"
     )
     print("\n".join(report(results, publish_ms, publish_sql)))
+    # After the load runs: the import writes rules and bumps the content revision, which would make every cache cold.
+    print("\n" + "\n".join(import_figures(args)))
 
 
 if __name__ == "__main__":

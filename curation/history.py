@@ -4,6 +4,7 @@ import contextlib
 from collections.abc import Iterator
 from contextvars import ContextVar
 
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
@@ -34,6 +35,28 @@ def record_history(instance: ContentModel, *, user=None, reason: str = "", creat
         default_change_reason=reason,
         custom_historical_attrs={"related_snapshot": instance.history_related_snapshot()},
     )
+
+
+def record_created_in_bulk(instances: list[ContentModel], snapshots: list[dict[str, list]]) -> None:
+    """The "created" records of objects inserted together (an import), in one insert. Each carries its own user
+    (`_history_user`), reason (`_change_reason`) and snapshot of links, which `bulk_history_create` cannot give
+    each record (it takes one set of extra columns for all)."""
+    if _paused.get() or not instances:
+        return
+    history = type(instances[0]).history.model
+    now = timezone.now()
+    records = []
+    for instance, snapshot in zip(instances, snapshots, strict=True):
+        record = history(
+            history_date=now,
+            history_user=getattr(instance, "_history_user", None),
+            history_change_reason=getattr(instance, "_change_reason", ""),
+            history_type="+",
+            related_snapshot=snapshot,
+            **{field.attname: getattr(instance, field.attname) for field in history.tracked_fields},
+        )
+        records.append(record)
+    history.objects.bulk_create(records)
 
 
 @contextlib.contextmanager

@@ -306,6 +306,14 @@ CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After", "Content-Language
 # sources/import_admin.py), exporting the view permission, so editors and publishers may do both.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+# Left off: it strips only a leading "=", which breaks the round trip and leaves +, -, @ live. The content resources
+# neutralise formula-like cells themselves (sources/resources.py: an apostrophe the import takes off again).
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
+# What the admin's import reads (sources/import_admin.py), each refused with a message on the form before parsing:
+# the uploaded file's size, the size an XLSX file (a zip archive) unpacks to, and the rows of data.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+IMPORT_MAX_UNZIPPED_BYTES = env.int("IMPORT_MAX_UNZIPPED_BYTES", default=50 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=2000)
 
 # Structured logs on standard error: one JSON object a line, each with the request's id.
 LOG_REPEAT_INTERVAL_SECONDS = env.float("DJANGO_LOG_REPEAT_INTERVAL_SECONDS", default=60.0)
