@@ -8,6 +8,7 @@ written as natural keys (region codes, slugs, content types by name) so that it 
 database. The PostgreSQL dump (`pg_dump -Fc`) is the whole database, users and sessions included.
 """
 
+import json
 import os
 import subprocess
 from collections import defaultdict
@@ -25,6 +26,9 @@ CONTENT_APPS = ["regions", "curation", "sources", "passwords", "procedures", "au
 # A counter for cache keys, not content: loading a backup moves it on by itself, which is what caches need.
 NOT_CONTENT = ["curation.ContentRevision"]
 PG_DUMP_MAGIC = b"PGDMP"
+# Models that moved from the sources app to the curation core: a backup made before the move names them (and the
+# permissions on them, by natural key) under `sources`.
+MOVED_TO_CURATION = {"contentrevision", "changenote", "auditentry"}
 
 
 class RestoreRefused(Exception):
@@ -36,6 +40,23 @@ def export_json(path: Path, *, database: str = "default") -> None:
         "dumpdata", *CONTENT_APPS, exclude=NOT_CONTENT, natural_foreign=True, natural_primary=True, indent=1,
         database=database, output=str(path), verbosity=0,
     )  # fmt: skip
+
+
+def renamed_models(value):
+    """A backup's rows with the models that moved since it was made named where they live now: the model of a row
+    (`sources.changenote`), and natural keys of content types and permissions (`["sources", "changenote"]`,
+    `["publish_content", "sources", "contentrevision"]`)."""
+    if isinstance(value, dict):
+        renamed = {key: renamed_models(item) for key, item in value.items()}
+        model = renamed.get("model")
+        if isinstance(model, str) and model.partition(".")[::2] in {("sources", m) for m in MOVED_TO_CURATION}:
+            renamed["model"] = "curation." + model.partition(".")[2]
+        return renamed
+    if isinstance(value, list):
+        if len(value) in (2, 3) and value[-2:-1] == ["sources"] and value[-1] in MOVED_TO_CURATION:
+            return [*value[:-2], "curation", value[-1]]
+        return [renamed_models(item) for item in value]
+    return value
 
 
 def import_json(path: Path, *, database: str = "default") -> None:
@@ -50,9 +71,10 @@ def import_json(path: Path, *, database: str = "default") -> None:
     connection = connections[database]
     stamps: dict[type, dict] = defaultdict(dict)
     # The history is restored from the backup; the links being set again must not add versions to it.
-    with transaction.atomic(using=database), open(path, encoding="utf-8") as file, history_paused():
+    rows = renamed_models(json.loads(Path(path).read_text(encoding="utf-8")))
+    with transaction.atomic(using=database), history_paused():
         waiting = []
-        for item in serializers.deserialize("json", file, using=database, handle_forward_references=True):
+        for item in serializers.deserialize("json", json.dumps(rows), using=database, handle_forward_references=True):
             item.save(using=database)
             if item.deferred_fields:
                 waiting.append(item)

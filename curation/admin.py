@@ -1,4 +1,5 @@
-"""Admin for sources, and the pieces every content admin shares: the review workflow, history and edit versions."""
+"""What every content admin shares (the review workflow, history and edit versions), and the admin of change notes
+and of the audit log."""
 
 import itertools
 
@@ -275,7 +276,7 @@ class ContentAdmin(SimpleHistoryAdmin):
         obj = self.addressed(request, object_id)
         record = get_object_or_404(self.model.history.model, pk=history_id, id=obj.pk)
         try:
-            workflow.revert(obj, request.user, record)
+            workflow.revert(obj, request.user, record=record)
         except workflow.NotAllowed as error:
             raise PermissionDenied(error_text(error)) from error
         except ValidationError as error:
@@ -312,7 +313,7 @@ class ContentAdmin(SimpleHistoryAdmin):
 
 
 class ChangeNoteInline(GenericTabularInline):
-    """Public change notes, written on the content they are about. Only publishers (sources.add_changenote) may
+    """Public change notes, written on the content they are about. Only publishers (curation.add_changenote) may
     add, change or delete them; the model permissions the inline checks by default say exactly that."""
 
     model = ChangeNote

@@ -101,17 +101,21 @@ def transition(
     in_admin: bool = True,
     admin_params: tuple[str, ...] = (),
     api_action: str | None = None,
+    scheduler_may: bool = False,
 ):
     """Declares a workflow function a move (in the spirit of django-fsm's @transition): its guards (who may, from
-    which status) run before it, in one transaction, and the admin and the API offer it from the same entry."""
+    which status) run before it, in one transaction, and the admin and the API offer it from the same entry.
+
+    `scheduler_may`: the scheduler may make this publisher's move with no user and `scheduled=True`; a publisher
+    approved it when scheduling it. A user is always checked."""
     sources = tuple(sources)
 
     def declare(function):
         @functools.wraps(function)
         @transaction.atomic
         def guarded(obj: ContentModel, user: User, *args, **kwargs) -> ContentModel:
-            # The scheduler publishes without a user: a publisher approved the move when scheduling it.
-            if publisher_only and not kwargs.get("scheduled"):
+            by_scheduler = scheduler_may and user is None and kwargs.get("scheduled") is True
+            if publisher_only and not by_scheduler:
                 _require_publisher(user)
             if sources:
                 _require_status(obj, sources, doing)
@@ -173,6 +177,7 @@ def submit(obj: ContentModel, user: User) -> ContentModel:
     sources=[Status.DRAFT, Status.IN_REVIEW],
     publisher_only=True,
     admin_params=("note",),
+    scheduler_may=True,
 )
 def publish(obj: ContentModel, user: User, note: str = "", *, scheduled: bool = False) -> ContentModel:
     """Makes `obj` public; a pending edit is written onto its original, which is returned. `note` becomes a public
@@ -312,7 +317,7 @@ def schedule(obj: ContentModel, user: User, when: datetime.datetime) -> ContentM
 @transition(
     "revert", label=gettext_lazy("Revert"), doing=gettext_lazy("Reverting"), publisher_only=True, in_admin=False
 )
-def revert(obj: ContentModel, user: User, record) -> ContentModel:
+def revert(obj: ContentModel, user: User, *, record) -> ContentModel:
     """Restores what `obj` said in historical `record` (fields, links and steps); its status stays as it is."""
     if record.instance.pk != obj.pk or record.instance_type is not type(obj):
         raise WorkflowError(_("That version belongs to other content."))

@@ -303,13 +303,13 @@ CORS_ALLOW_HEADERS = [header for header in default_headers if header not in ("au
 CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After", "Content-Language", "X-Request-ID"]
 
 # Bulk import and export in the admin (django-import-export): importing needs the change permission (and add, see
-# sources/import_admin.py), exporting the view permission, so editors and publishers may do both.
+# curation/import_admin.py), exporting the view permission, so editors and publishers may do both.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 # Left off: it strips only a leading "=", which breaks the round trip and leaves +, -, @ live. The content resources
-# neutralise formula-like cells themselves (sources/resources.py: an apostrophe the import takes off again).
+# neutralise formula-like cells themselves (curation/resources.py: an apostrophe the import takes off again).
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
-# What the admin's import reads (sources/import_admin.py), each refused with a message on the form before parsing:
+# What the admin's import reads (curation/import_admin.py), each refused with a message on the form before parsing:
 # the uploaded file's size, the size an XLSX file (a zip archive) unpacks to, and the rows of data.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 IMPORT_MAX_UNZIPPED_BYTES = env.int("IMPORT_MAX_UNZIPPED_BYTES", default=50 * 1024 * 1024)

@@ -43,6 +43,21 @@ def test_every_get_carries_etag_and_last_modified_and_answers_304(client, path):
     assert client.get(path, HTTP_IF_MODIFIED_SINCE=response["Last-Modified"]).status_code == 304
 
 
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/api/v1/lookup/?region=420102", 200), ("/api/v1/procedures/no-such-procedure/", 404), ("/api/v1/lookup/", 400)],
+)
+def test_every_answer_at_the_api_varies_on_authorization_304s_and_errors_too(client, path, status):
+    """A token can turn any of them into another answer (a draft's 404 into a 200): a shared cache must not serve
+    one to the other."""
+    response = client.get(path)
+    assert response.status_code == status
+    assert "Authorization" in response["Vary"]
+    if status == 200:
+        revalidated = client.get(path, HTTP_IF_NONE_MATCH=response["ETag"])
+        assert revalidated.status_code == 304 and "Authorization" in revalidated["Vary"]
+
+
 def test_a_content_change_moves_last_modified_and_the_etag(client, django_capture_on_commit_callbacks):
     first = client.get("/api/v1/lookup/", {"region": "420102"})
     rule = DefaultPasswordRule.objects.get(slug="wuhan-fixed-1234")

@@ -69,6 +69,29 @@ def test_a_json_backup_restores_into_a_new_database_unchanged(tmp_path, fresh_da
     assert rows(again) == rows(original)
 
 
+def as_before_the_curation_app(text: str) -> str:
+    """A backup as it was written before the curation core moved out of the sources app."""
+    for model in ("contentrevision", "changenote", "auditentry"):
+        text = text.replace(f'"curation.{model}"', f'"sources.{model}"')
+        text = re.sub(rf'"curation",(\s*)"{model}"', rf'"sources",\1"{model}"', text)
+    return text
+
+
+def test_a_backup_made_before_the_curation_app_still_restores(tmp_path, fresh_database_url, curated):
+    original, old, again = tmp_path / "original.json", tmp_path / "old.json", tmp_path / "again.json"
+    call_command("backup", str(original), stdout=open(os.devnull, "w"))  # noqa: SIM115
+    old.write_text(as_before_the_curation_app(original.read_text(encoding="utf-8")), encoding="utf-8")
+    groups = [row for row in rows(old) if row["model"] == "auth.group"]
+    assert ["publish_content", "sources", "contentrevision"] in [
+        key for g in groups for key in g["fields"]["permissions"]
+    ]
+    assert any(row["model"] == "sources.changenote" for row in rows(old))
+    manage(fresh_database_url, "migrate", "--no-input")
+    assert "Restored" in manage(fresh_database_url, "restore", str(old))
+    manage(fresh_database_url, "backup", str(again))
+    assert rows(again) == rows(original)
+
+
 def test_a_json_restore_refuses_a_database_that_holds_content(tmp_path):
     path = tmp_path / "content.json"
     call_command("backup", str(path), stdout=open(os.devnull, "w"))  # noqa: SIM115

@@ -1,11 +1,12 @@
-"""Throttling, conditional GETs and whole-response caching for the public API and the embeddable widget, keyed by
+"""Conditional GETs and whole-response caching for the public API and the embeddable widget, keyed by
 the content revision.
 
 Every answer of the public API is a function of the request (path, query, language, Accept) and of the published
 content, whose state the content revision names. So:
 - the ETag is derived from those inputs, without rendering the body, and If-None-Match is answered with 304
   before any view runs;
-- Last-Modified is the moment content last changed, for If-Modified-Since;
+- Last-Modified is the moment content last changed (the first change of the transaction that changed it last),
+  for If-Modified-Since;
 - a rendered 200 is kept in the cache under the same key, and a repeat is served from there: no SQL at all.
 A publish bumps the revision, so every key changes at once and nothing stale can be served.
 
@@ -13,8 +14,9 @@ Each concern is one middleware, outermost first: the throttle (kb.api.throttling
 conditional GET, the response cache.
 
 Staff tools send a token (`Authorization`) to /api/v1/: they may read drafts, so their answers are never cached,
-neither here nor by anyone on the way (`Cache-Control: private`, and every API answer varies on Authorization), and
-a valid token is not throttled as an anonymous client. Writes are never cached.
+neither here nor by anyone on the way (`Cache-Control: private`, and every answer at /api/v1/ but a 429 varies on
+Authorization, 304s and errors included), and a valid token is not throttled as an anonymous client. Writes are
+never cached.
 """
 
 import hashlib
@@ -31,7 +33,7 @@ from django.utils.translation import get_language
 from curation.revisions import RevisionMemo, current_revision, fetch_many, store_many
 from kb.api.encoding import accepts_gzip
 from kb.api.guards import IGNORED_PARAMETERS
-from kb.api.throttling import EXPORT_PATH, STAFF_PREFIX
+from kb.api.throttling import EXPORT_PATH, STAFF_PREFIX, signed
 
 CACHED_PREFIXES = ("/api/v1/", "/api/schema/", "/embed/v1/", "/oembed")
 STORED_HEADERS = ("Content-Type", "Content-Language", "Content-Disposition", "Content-Security-Policy", "Cache-Control")
@@ -108,11 +110,6 @@ def not_modified(request: HttpRequest, etag: str, last_modified: int) -> bool:
         return etag in offered or "*" in offered
     since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
     return since is not None and last_modified <= since
-
-
-def signed(request: HttpRequest) -> bool:
-    """A request with a token to an address where a token changes the answer."""
-    return "HTTP_AUTHORIZATION" in request.META and request.path.startswith(STAFF_PREFIX)
 
 
 @dataclass(frozen=True)

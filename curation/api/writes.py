@@ -1,7 +1,7 @@
 """The write API for staff tools: the public resources, writable with a token, through the review workflow.
 
 Anonymous clients read published content as before. Staff with a token (and the model's permissions) also read
-drafts, content in review and pending edits, in the staff representation (kb/api/staff.py); they create drafts,
+drafts, content in review and pending edits, in the staff representation (curation/api/staff.py); they create drafts,
 change what `workflow.can_edit` allows, and move content with POSTs to `.../<slug>/<action>/`, each a function of
 `curation.workflow`. Every change of existing content names the version it was based on in If-Match (the ETag of
 the staff GET): a stale one is a 412 naming what changed since, a missing one a 428.
@@ -10,6 +10,7 @@ the staff GET): a stale one is a 412 naming what changed since, a missing one a 
 import re
 from contextlib import contextmanager
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
@@ -120,12 +121,17 @@ class ContentViewSet(
     """A published resource that staff also read in full and write, through the workflow."""
 
     permission_classes = [ContentPermission]
-    # The staff representation, read and written (kb/api/staff.py); `serializer_class` stays the public one.
+    # The staff representation, read and written (curation/api/staff.py); `serializer_class` stays the public one.
     staff_serializer_class = None
     precondition_actions = PRECONDITION_ACTIONS
     staff_only_reads = ("history",)
     # Every status, with what the staff serializer reads selected or prefetched (STAFF_RELATED and its own links).
     staff_queryset = None
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.staff_queryset is None:
+            raise ImproperlyConfigured(f"{cls.__name__} must declare its staff_queryset.")
 
     def initial(self, request, *args, **kwargs):
         # An unsupported method is a 405 for everyone, before anyone is asked to sign in.
@@ -379,7 +385,7 @@ class ContentViewSet(
             record = obj.history.filter(history_id=body["history_id"]).first()
             if record is None:
                 raise exceptions.ValidationError({"history_id": [_("This is not a version of this content.")]})
-            return workflow.revert(obj, user, record)
+            return workflow.revert(obj, user, record=record)
 
         return self.move(request, RevertSerializer, do)
 

@@ -16,7 +16,7 @@ MAX_QUERY_STRING = 4096
 # Where every query parameter must be one the address takes (ApiGuardMiddleware.process_view).
 CHECKED_PREFIXES = ("/api/", "/embed/", "/oembed")
 # Parameters any public GET may carry and that change nothing: jQuery's `cache: false` adds `_=<time>` to defeat
-# browser caches. They are left out of the response cache's key (kb/api/caching.py), so they cannot defeat it.
+# browser caches. They are left out of the response cache's key (curation/api/caching.py), so they cannot defeat it.
 IGNORED_PARAMETERS = frozenset({"_"})
 # Views of other libraries, by URL name: the schema (format, lang) and the documentation pages (Swagger UI's
 # init script is served at ?script).

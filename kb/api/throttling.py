@@ -65,6 +65,11 @@ EXPORT_PATH = "/api/v1/export/"
 STAFF_PREFIX = "/api/v1/"
 
 
+def signed(request: HttpRequest) -> bool:
+    """A request with a token to an address where a token changes the answer."""
+    return "HTTP_AUTHORIZATION" in request.META and request.path.startswith(STAFF_PREFIX)
+
+
 def staff_token_user(request: HttpRequest):
     """The active staff user whose token the request carries, or None. DRF authenticates again in the view; this
     only decides whether the caller is spared the anonymous throttle, so a made-up token, or the token of someone who
@@ -105,5 +110,4 @@ class ThrottleMiddleware:
 
     @staticmethod
     def spared(request: HttpRequest) -> bool:
-        signed = "HTTP_AUTHORIZATION" in request.META and request.path.startswith(STAFF_PREFIX)
-        return signed and bool(settings.API_ANON_THROTTLE_RATE) and staff_token_user(request) is not None
+        return signed(request) and bool(settings.API_ANON_THROTTLE_RATE) and staff_token_user(request) is not None

@@ -80,3 +80,13 @@ def test_running_it_again_changes_nothing():
     entries = AuditEntry.objects.count()
     assert run() == ("", "")
     assert AuditEntry.objects.count() == entries
+
+
+@pytest.mark.parametrize("move", ["publish", "archive", "revert", "schedule"])
+def test_only_the_scheduler_itself_skips_the_publisher_check(editor, move):
+    """`scheduled=True` spares no user the check, and no move but publish: the scheduler runs with no user."""
+    rule = make_rule(slug="scheduled-rule", status="in_review")
+    with pytest.raises(workflow.NotAllowed):
+        workflow.MOVES[move](rule, editor, scheduled=True)
+    rule.refresh_from_db()
+    assert rule.status == "in_review"
