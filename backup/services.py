@@ -74,7 +74,8 @@ def import_json(path: Path, *, database: str = "default") -> None:
     rows = renamed_models(json.loads(Path(path).read_text(encoding="utf-8")))
     with transaction.atomic(using=database), history_paused():
         waiting = []
-        for item in serializers.deserialize("json", json.dumps(rows), using=database, handle_forward_references=True):
+        # The JSON is read once, above; Django's JSON deserializer is this one after its own json.loads.
+        for item in serializers.deserialize("python", rows, using=database, handle_forward_references=True):
             item.save(using=database)
             if item.deferred_fields:
                 waiting.append(item)

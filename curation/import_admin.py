@@ -31,11 +31,14 @@ class FileRefused(ValueError):
     """A file the import will not read; the message is for the person who uploaded it."""
 
 
-def _too_many_rows() -> FileRefused:
-    return FileRefused(
-        _("The file has more than %(limit)d rows; import at most %(limit)d rows at a time (split the file).")
-        % {"limit": settings.IMPORT_MAX_ROWS}
-    )
+def add_row(dataset: tablib.Dataset, values: list, fill) -> None:
+    """One more row of data, padded to the header's width with `fill`; refused past the row limit."""
+    if len(dataset) == settings.IMPORT_MAX_ROWS:
+        raise FileRefused(
+            _("The file has more than %(limit)d rows; import at most %(limit)d rows at a time (split the file).")
+            % {"limit": settings.IMPORT_MAX_ROWS}
+        )
+    dataset.append(values + [fill] * (dataset.width - len(values)))
 
 
 class LimitedCSV(CSV):
@@ -50,9 +53,7 @@ class LimitedCSV(CSV):
             if number == 0:
                 dataset.headers = row
             elif row:
-                if len(dataset) == settings.IMPORT_MAX_ROWS:
-                    raise _too_many_rows()
-                dataset.append(row + [""] * (dataset.width - len(row)))
+                add_row(dataset, row, "")
         return dataset
 
 
@@ -85,9 +86,7 @@ class LimitedXLSX(XLSX):
                 if all(value is None for value in values):
                     # Formatting alone makes a row exist in the sheet; it holds nothing to import.
                     continue
-                if len(dataset) == settings.IMPORT_MAX_ROWS:
-                    raise _too_many_rows()
-                dataset.append(list(values) + [None] * (dataset.width - len(values)))
+                add_row(dataset, list(values), None)
             return dataset
         finally:
             book.close()

@@ -267,7 +267,6 @@ def pending_slug(slug: str) -> str:
     label=gettext_lazy("Mark as verified against sources"),
     doing=gettext_lazy("Verifying"),
     sources=[Status.DRAFT, Status.IN_REVIEW, Status.PUBLISHED],
-    api_action="verify",
 )
 def mark_verified(obj: ContentModel, user: User) -> ContentModel:
     """Records that `obj` was checked against its sources today, by `user`. It changes what the public reads (the

@@ -6,15 +6,14 @@ from drf_spectacular.utils import extend_schema_field
 
 from curation.choices import Standing
 from curation.filtersets import ContentFilterSet
-from kb.api.filters import StrictBooleanFilter, listing_or_unlisted
-from kb.validators import lower_case_slug
+from kb.api.filters import SLUG_SCHEMA, StrictBooleanFilter, listing_or_unlisted
 from regions.filtersets import RegionScopedFilterSet
 
 from .choices import Medium, Password, RuleKind
 from .models import CardType, DefaultPasswordRule, PasswordPolicy
 
 
-@extend_schema_field({"type": "string", "pattern": lower_case_slug.regex.pattern, "maxLength": 80})
+@extend_schema_field(SLUG_SCHEMA)
 class AppliesToCardTypeFilter(django_filters.ModelChoiceFilter):
     """Rows for this card type, and rows that hold for every card type: an empty card type (a foreign key) or no
     card type listed (a many-to-many)."""

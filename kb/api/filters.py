@@ -49,9 +49,11 @@ def listing_or_unlisted(queryset: QuerySet, field: str, values) -> Q:
     return Q(pk__in=listing) | ~Q(pk__in=linked)
 
 
-@extend_schema_field(
-    {"type": "string", "pattern": lower_case_slug.regex.pattern, "maxLength": 80, "example": "wuhan-change-in-app"}
-)
+# A slug query parameter as the schema describes it (ContentModel.slug: lower-case, at most 80 characters).
+SLUG_SCHEMA = {"type": "string", "pattern": lower_case_slug.regex.pattern, "maxLength": 80}
+
+
+@extend_schema_field({**SLUG_SCHEMA, "example": "wuhan-change-in-app"})
 class SlugFilter(django_filters.CharFilter):
     """Rows linked to the content with this slug. A value that cannot be a slug is a 400 that says what a slug looks
     like (and the schema gives the pattern); a well-formed slug nothing has simply matches nothing."""
