@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from curation.choices import Status
+from curation.models import linkable
 from passwords.models import CardType, DefaultPasswordRule, PasswordPolicy
 from procedures.models import Channel, Faq, Procedure, Step
 from regions.models import Region
@@ -162,7 +163,7 @@ class Loader:
         if slug is None:
             return None
         try:
-            return model.objects.get(slug=slug)
+            return linkable(model).get(slug=slug)
         except model.DoesNotExist:
             raise ContentError(f"unknown {model._meta.model_name} {slug!r}") from None
 

@@ -2,7 +2,7 @@
 changes (the content revision, public change notes, the audit log)."""
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
@@ -47,6 +47,24 @@ class SlugManager(models.Manager.from_queryset(ContentQuerySet)):
 
 def linked_identifier(model: type[models.Model]) -> str:
     return "code" if model._meta.label == "regions.Region" else "slug"
+
+
+def linkable(model: type[models.Model]) -> models.QuerySet:
+    """What content may link to: every row of any status but a pending edit, which is a working copy of its original,
+    not content of its own."""
+    queryset = model._base_manager.all()
+    if any(field.name == "draft_of" for field in model._meta.concrete_fields):
+        queryset = queryset.filter(draft_of__isnull=True)
+    return queryset
+
+
+def linked_rows(model: type[models.Model], identifiers: Iterable[str]) -> dict[str, models.Model]:
+    """The rows content may link to, by their public identifier (a region's code, any other row's slug), as
+    identifier → row; an identifier no such row has is not a key. The content loader, imports, the staff API and
+    revert all resolve links this way; a backup resolves natural keys instead, since it restores pending edits too."""
+    key = linked_identifier(model)
+    found = linkable(model).filter(**{f"{key}__in": {str(identifier) for identifier in identifiers}})
+    return {str(getattr(row, key)): row for row in found}
 
 
 class HistorySnapshot(models.Model):
@@ -258,15 +276,13 @@ class ContentModel(RefusesNulCharacters, models.Model):
         for field in self._meta.many_to_many:
             if field.name not in snapshot:
                 continue
-            key = linked_identifier(field.related_model)
             wanted = {str(value) for value in snapshot[field.name]}
-            found = list(field.related_model._base_manager.filter(**{f"{key}__in": wanted}))
-            missing = wanted - {str(getattr(row, key)) for row in found}
-            if missing:
+            found = linked_rows(field.related_model, wanted)
+            if missing := wanted - found.keys():
                 raise ValidationError(
                     {field.name: _("These no longer exist: %(missing)s.") % {"missing": ", ".join(sorted(missing))}}
                 )
-            getattr(self, field.name).set(found)
+            getattr(self, field.name).set(found.values())
 
     @property
     def is_pending_edit(self) -> bool:

@@ -34,7 +34,7 @@ from import_export import fields, resources, widgets
 from . import workflow
 from .choices import AuditAction, Status
 from .history import one_history_record, record_created_in_bulk
-from .models import ContentModel, linked_identifier
+from .models import ContentModel, linkable, linked_identifier, linked_rows
 from .revisions import bump_revision
 
 LIST_SEPARATORS = re.compile(r"[;,]")
@@ -85,8 +85,7 @@ class CodeOrSlugWidget(widgets.ForeignKeyWidget):
     def prefetch(self, values: Iterable) -> None:
         """Reads every row a column names at once; `clean` then looks them up without a query."""
         wanted = {key for key in map(self.identifier, values) if key is not None}
-        found = self.model._base_manager.filter(**{f"{self.field}__in": wanted})
-        self.prefetched = {key: None for key in wanted} | {getattr(obj, self.field): obj for obj in found}
+        self.prefetched = {key: None for key in wanted} | linked_rows(self.model, wanted)
 
     def clean(self, value, row=None, **kwargs):
         value = self.identifier(value)
@@ -97,7 +96,7 @@ class CodeOrSlugWidget(widgets.ForeignKeyWidget):
                 if self.prefetched[value] is None:
                     raise self.model.DoesNotExist
                 return self.prefetched[value]
-            return self.model._base_manager.get(**{self.field: value})
+            return linkable(self.model).get(**{self.field: value})
         except self.model.DoesNotExist:
             if self.field == "code":
                 message = _("No region has the code “%(value)s”.")
@@ -121,14 +120,14 @@ class SlugListWidget(widgets.Widget):
 
     def prefetch(self, values: Iterable) -> None:
         wanted = {slug for value in values for slug in self.slugs(value)}
-        self.prefetched = {obj.slug: obj for obj in self.model._base_manager.filter(slug__in=wanted)}
+        self.prefetched = linked_rows(self.model, wanted)
 
     def clean(self, value, row=None, **kwargs) -> list[models.Model]:
         slugs = self.slugs(value)
         if self.prefetched is not None:
             found = {slug: self.prefetched[slug] for slug in slugs if slug in self.prefetched}
         else:
-            found = {obj.slug: obj for obj in self.model._base_manager.filter(slug__in=slugs)}
+            found = linked_rows(self.model, slugs)
         missing = [slug for slug in slugs if slug not in found]
         if missing:
             raise ValueError(

@@ -6,10 +6,10 @@ from rest_framework.reverse import reverse
 
 from content.export import ExportView
 from lookup.views import LookupView
-from passwords.api.views import CardTypeViewSet, DefaultPasswordRuleViewSet, PasswordPolicyViewSet
-from procedures.api.views import ChannelViewSet, FaqViewSet, ProcedureViewSet
+from passwords.api.views import CardTypeStaffViewSet, DefaultPasswordRuleStaffViewSet, PasswordPolicyStaffViewSet
+from procedures.api.views import ChannelStaffViewSet, FaqStaffViewSet, ProcedureStaffViewSet
 from regions.api.views import RegionViewSet
-from sources.api.views import SourceViewSet
+from sources.api.views import SourceStaffViewSet
 
 
 class APIRootView(routers.APIRootView):
@@ -32,13 +32,13 @@ class Router(routers.DefaultRouter):
 
 router = Router(trailing_slash="/")
 router.register("regions", RegionViewSet, basename="region")
-router.register("card-types", CardTypeViewSet, basename="card-type")
-router.register("channels", ChannelViewSet, basename="channel")
-router.register("password-rules", DefaultPasswordRuleViewSet, basename="password-rule")
-router.register("password-policies", PasswordPolicyViewSet, basename="password-policy")
-router.register("procedures", ProcedureViewSet, basename="procedure")
-router.register("faqs", FaqViewSet, basename="faq")
-router.register("sources", SourceViewSet, basename="source")
+router.register("card-types", CardTypeStaffViewSet, basename="card-type")
+router.register("channels", ChannelStaffViewSet, basename="channel")
+router.register("password-rules", DefaultPasswordRuleStaffViewSet, basename="password-rule")
+router.register("password-policies", PasswordPolicyStaffViewSet, basename="password-policy")
+router.register("procedures", ProcedureStaffViewSet, basename="procedure")
+router.register("faqs", FaqStaffViewSet, basename="faq")
+router.register("sources", SourceStaffViewSet, basename="source")
 
 urlpatterns = [
     path("lookup/", LookupView.as_view(), name="lookup"),

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from curation.api.writes import ContentViewSet
+from curation.api.writes import StaffContentViewSet
 from curation.models import AuditEntry, ChangeNote
 from passwords.models import DefaultPasswordRule
 from procedures.models import Procedure, Step
@@ -321,6 +321,26 @@ def test_drafts_in_review_and_pending_edits_are_never_shown_anonymously(client, 
     assert_problem(editor.get(RULES, {"status": "secret"}), 400, "invalid_parameter", parameter="status")
 
 
+def test_a_token_that_may_not_read_drafts_reads_what_everyone_reads(client, editor):
+    create_rule(editor, slug="hidden-draft", value="111222")
+    outsiders = (staff_client(None, "outsider"), staff_client("publishers", "former", is_staff=False))
+    for path in (RULES, f"{RULES}wuhan-fixed-1234/", f"{RULES}hidden-draft/", f"{RULES}?status=draft"):
+        anonymous = client.get(path)
+        for outsider in outsiders:
+            response = outsider.get(path)
+            assert (response.status_code, response.json()) == (anonymous.status_code, anonymous.json())
+    # The address takes writes, whoever answers the read (a query no earlier test asked, so not a cached answer).
+    assert client.get(RULES, {"page_size": 7})["Allow"] == "GET, POST, HEAD, OPTIONS"
+    assert outsiders[0].get(RULES, {"page_size": 7})["Allow"] == "GET, POST, HEAD, OPTIONS"
+
+
+def test_a_staff_viewset_names_its_public_viewset_queryset_and_serializer():
+    from django.core.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured, match="public viewset, queryset and serializer"):
+        type("Incomplete", (StaffContentViewSet,), {"queryset": DefaultPasswordRule.objects.all()})
+
+
 def test_staff_answers_bypass_the_response_cache_and_are_private(client, editor):
     path = f"{RULES}wuhan-fixed-1234/"
     public = client.get(path)
@@ -366,7 +386,7 @@ def test_a_save_that_loses_the_race_after_the_check_is_refused_too(editor, monke
     create_rule(editor)
     path = f"{RULES}api-test-rule/"
     etag = read_etag(editor, path)
-    checked = ContentViewSet.check_precondition
+    checked = StaffContentViewSet.check_precondition
 
     def and_someone_else_saves(view, obj):
         # Someone else saves between our If-Match check and our own save.
@@ -375,7 +395,7 @@ def test_a_save_that_loses_the_race_after_the_check_is_refused_too(editor, monke
         other.note = "抢先"
         other.save()
 
-    monkeypatch.setattr(ContentViewSet, "check_precondition", and_someone_else_saves)
+    monkeypatch.setattr(StaffContentViewSet, "check_precondition", and_someone_else_saves)
     response = write(editor, "patch", path, {"note": "晚了"}, etag)
     body = assert_problem(response, 412, "stale_version")
     assert "note" in body["changes"][0]["fields"]
@@ -584,9 +604,9 @@ def test_every_resource_takes_writes(publisher):
 def test_every_workflow_move_is_an_api_action_with_the_table_s_rules():
     from curation import workflow
     from curation.api.writes import PRECONDITION_ACTIONS, PUBLISHER_ACTIONS
-    from passwords.api.views import DefaultPasswordRuleViewSet
+    from passwords.api.views import DefaultPasswordRuleStaffViewSet
 
-    actions = {action.__name__ for action in DefaultPasswordRuleViewSet.get_extra_actions()} - {"history"}
+    actions = {action.__name__ for action in DefaultPasswordRuleStaffViewSet.get_extra_actions()} - {"history"}
     assert actions == {move.api_action for move in workflow.MOVES.values()}
     assert {"publish", "schedule", "archive", "revert"} == PUBLISHER_ACTIONS
     assert actions <= PRECONDITION_ACTIONS

@@ -20,7 +20,7 @@ from rest_framework.settings import api_settings
 
 from curation.choices import Status
 from curation.history import one_history_record
-from curation.models import ContentModel, linked_identifier
+from curation.models import ContentModel, linkable, linked_identifier
 
 
 def django_errors(error: DjangoValidationError) -> dict | list:
@@ -29,11 +29,6 @@ def django_errors(error: DjangoValidationError) -> dict | list:
     if isinstance(detail, dict) and NON_FIELD_ERRORS in detail:
         detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
     return detail
-
-
-def originals(model: type[ContentModel]):
-    """Content another object may link to: anything but a pending edit, which is a working copy, not content."""
-    return model._base_manager.filter(draft_of__isnull=True)
 
 
 # Every list a body may hold has a cap, stated in the schema (maxItems) and checked before any item is looked up:
@@ -64,7 +59,7 @@ def many_related(child: serializers.RelatedField, **kwargs) -> serializers.ManyR
 def slugs(model: type[ContentModel], *, many: bool = False, **kwargs) -> serializers.Field:
     if many:
         return many_related(slugs(model), **kwargs)
-    return serializers.SlugRelatedField(slug_field="slug", queryset=originals(model), **kwargs)
+    return serializers.SlugRelatedField(slug_field="slug", queryset=linkable(model), **kwargs)
 
 
 @extend_schema_field({"type": "array", "items": {"type": "string"}, "maxItems": MAX_LINES})

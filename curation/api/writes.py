@@ -7,6 +7,7 @@ change what `workflow.can_edit` allows, and move content with POSTs to `.../<slu
 the staff GET): a stale one is a 412 naming what changed since, a missing one a 428.
 """
 
+import functools
 import re
 from contextlib import contextmanager
 
@@ -17,14 +18,14 @@ from django.db.models import ProtectedError, RestrictedError
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, generics, mixins, permissions, status
+from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from curation import workflow
 from curation.choices import Status
 from curation.history import changes_since, history_entries
-from curation.models import ContentModel, StaleEdit
+from curation.models import ContentModel, StaleEdit, linkable
 from kb.api.problems import ChangeSerializer
 
 from .staff import (
@@ -36,7 +37,6 @@ from .staff import (
     RevertSerializer,
     ScheduleSerializer,
     django_errors,
-    originals,
 )
 from .viewsets import PublishedContentViewSet
 
@@ -111,27 +111,68 @@ class ContentPermission(permissions.BasePermission):
         return True
 
 
-# What the staff representation of every content row shows of its workflow: select these in `staff_queryset`.
+# What the staff representation of every content row shows of its workflow: the staff querysets select these.
 STAFF_RELATED = ("draft_of", "replaced_by", "verified_by")
 
 
-class ContentViewSet(
-    mixins.CreateModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin, PublishedContentViewSet
+# The only way the API authenticates is the Token header (REST_FRAMEWORK in kb/settings.py): without one, nobody reads
+# more than the public API shows.
+CREDENTIALS = "HTTP_AUTHORIZATION"
+
+
+class StaffContentViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
 ):
     """A published resource that staff also read in full and write, through the workflow."""
 
+    lookup_field = PublishedContentViewSet.lookup_field
+    lookup_value_regex = PublishedContentViewSet.lookup_value_regex
     permission_classes = [ContentPermission]
-    # The staff representation, read and written (curation/api/staff.py); `serializer_class` stays the public one.
-    staff_serializer_class = None
+    # The public read viewset at the same addresses: it answers every read of those who may not read drafts.
+    public: type[PublishedContentViewSet] | None = None
+    # Every status, with what the staff serializer reads selected or prefetched (STAFF_RELATED and its own links),
+    # and the staff representation, read and written (curation/api/staff.py).
+    queryset = None
+    serializer_class = None
     precondition_actions = PRECONDITION_ACTIONS
     staff_only_reads = ("history",)
-    # Every status, with what the staff serializer reads selected or prefetched (STAFF_RELATED and its own links).
-    staff_queryset = None
+    # Set by as_view(): the public view of the same route, for readers who present a token but may not read drafts.
+    public_view = None
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
-        if cls.staff_queryset is None:
-            raise ImproperlyConfigured(f"{cls.__name__} must declare its staff_queryset.")
+        if cls.public is None or cls.queryset is None or cls.serializer_class is None:
+            raise ImproperlyConfigured(f"{cls.__name__} must declare its public viewset, queryset and serializer.")
+        if "filterset_class" not in cls.__dict__:
+            cls.filterset_class = cls.public.filterset_class
+
+    @classmethod
+    def as_view(cls, actions=None, **initkwargs):
+        """The route's view: reads without a token go straight to the public viewset; everything else to this one,
+        which hands reads back to the public viewset when the caller may not read drafts."""
+        reads = {method: name for method, name in actions.items() if name in ("list", "retrieve")}
+        if not reads:
+            return super().as_view(actions, **initkwargs)
+        public_view = cls.public.as_view(reads, **initkwargs)
+        staff_view = super().as_view(actions, public_view=public_view, **initkwargs)
+        # The address takes the staff methods too, whoever answers the read.
+        allow = ", ".join(
+            method.upper() for method in cls.http_method_names if method in actions or method in ("head", "options")
+        )
+
+        def view(request, *args, **kwargs):
+            if request.method in ("GET", "HEAD") and CREDENTIALS not in request.META:
+                response = public_view(request, *args, **kwargs)
+                response["Allow"] = allow
+                return response
+            return staff_view(request, *args, **kwargs)
+
+        return functools.update_wrapper(view, staff_view)
 
     def initial(self, request, *args, **kwargs):
         # An unsupported method is a 405 for everyone, before anyone is asked to sign in.
@@ -139,51 +180,30 @@ class ContentViewSet(
             raise exceptions.MethodNotAllowed(request.method)
         super().initial(request, *args, **kwargs)
 
-    # Who sees what.
-
     def staff_reader(self) -> bool:
         """Staff with the model's view permission read every status; everyone else reads the public API."""
-        if not hasattr(self, "_staff_reader"):
-            user = getattr(getattr(self, "request", None), "user", None)
-            model = self.queryset.model
-            self._staff_reader = is_staff(user) and user.has_perm(model_permission(model, "view"))
-        return self._staff_reader
-
-    def public_read(self) -> bool:
-        return self.action in ("list", "retrieve") and not self.staff_reader()
-
-    def get_queryset(self):
-        if self.public_read():
-            return super().get_queryset()
-        return self.staff_queryset.all()
+        user = self.request.user
+        return is_staff(user) and user.has_perm(model_permission(self.queryset.model, "view"))
 
     def get_serializer_class(self):
-        if self.public_read():
-            return self.serializer_class
         if self.action == "history":
             return HistoryEntrySerializer
-        return self.staff_serializer_class
-
-    def get_object(self):
-        if self.public_read():
-            return super().get_object()
-        # Staff address drafts, pending edits and archived content alike.
-        return generics.GenericAPIView.get_object(self)
+        return self.serializer_class
 
     def list(self, request, *args, **kwargs):
-        if self.public_read():
-            return super().list(request, *args, **kwargs)
-        return mixins.ListModelMixin.list(self, request, *args, **kwargs)
+        if not self.staff_reader():
+            return self.public_view(request._request, *args, **kwargs)
+        return super().list(request, *args, **kwargs)
 
     def retrieve(self, request, *args, **kwargs):
-        if self.public_read():
-            return super().retrieve(request, *args, **kwargs)
+        if not self.staff_reader():
+            return self.public_view(request._request, *args, **kwargs)
         return self.staff_response(self.get_object())
 
     def staff_response(self, obj: ContentModel, status_code: int = 200, **headers) -> Response:
         # Read again: links and steps were replaced behind the prefetched copies.
-        obj = self.staff_queryset.get(pk=obj.pk)
-        data = self.staff_serializer_class(obj, context=self.get_serializer_context()).data
+        obj = self.get_queryset().get(pk=obj.pk)
+        data = self.serializer_class(obj, context=self.get_serializer_context()).data
         return Response(data, status=status_code, headers={"ETag": etag(obj), **headers})
 
     def detail_url(self, obj: ContentModel, name: str = "detail") -> str:
@@ -351,7 +371,7 @@ class ContentViewSet(
         def do(obj, user, body):
             successor = None
             if body.get("replaced_by"):
-                successor = originals(type(obj)).filter(slug=body["replaced_by"], status=Status.PUBLISHED).first()
+                successor = linkable(type(obj)).filter(slug=body["replaced_by"], status=Status.PUBLISHED).first()
                 if successor is None or successor.pk == obj.pk:
                     raise exceptions.ValidationError(
                         {"replaced_by": [_("No other published content of this kind has this slug.")]}

@@ -89,15 +89,15 @@ class AutoSchema(SpectacularAutoSchema):
         return parameters
 
     def get_response_serializers(self):
-        staff = getattr(self.view, "staff_serializer_class", None)
+        # A content route's view is the staff viewset; its `public` viewset answers the reads of everyone else.
+        public = getattr(self.view, "public", None)
         action = getattr(self.view, "action", None)
-        if staff is not None and action == "start_edit":
-            return {200: staff, 201: staff}
-        if staff is not None and self.method == "GET" and action in ("list", "retrieve"):
-            public = self.view.serializer_class
+        if public is not None and action == "start_edit":
+            return {200: self.view.serializer_class, 201: self.view.serializer_class}
+        if public is not None and self.method == "GET" and action in ("list", "retrieve"):
             return PolymorphicProxySerializer(
-                component_name=public.__name__.removesuffix("Serializer") + EITHER_SUFFIX,
-                serializers=[public, staff],
+                component_name=public.serializer_class.__name__.removesuffix("Serializer") + EITHER_SUFFIX,
+                serializers=[public.serializer_class, self.view.serializer_class],
                 resource_type_field_name=None,
                 many=action == "list",
             )

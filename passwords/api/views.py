@@ -1,6 +1,7 @@
 """Endpoints for card types, default-password rules and password policies."""
 
-from curation.api.writes import STAFF_RELATED, ContentViewSet
+from curation.api.viewsets import PublishedContentViewSet
+from curation.api.writes import STAFF_RELATED, StaffContentViewSet
 from passwords.filtersets import CardTypeFilterSet, DefaultPasswordRuleFilterSet, PasswordPolicyFilterSet
 from passwords.models import CardType, DefaultPasswordRule, PasswordPolicy
 from sources.selectors import published_sources
@@ -9,31 +10,41 @@ from .serializers import CardTypeSerializer, DefaultPasswordRuleSerializer, Pass
 from .staff import StaffCardTypeSerializer, StaffDefaultPasswordRuleSerializer, StaffPasswordPolicySerializer
 
 
-class CardTypeViewSet(ContentViewSet):
+class CardTypeViewSet(PublishedContentViewSet):
     # sources: CardTypeSerializer.sources
     queryset = CardType.objects.prefetch_related(published_sources()).order_by("slug")
     serializer_class = CardTypeSerializer
-    staff_queryset = CardType.objects.select_related(*STAFF_RELATED).prefetch_related("sources")
-    staff_serializer_class = StaffCardTypeSerializer
     filterset_class = CardTypeFilterSet
 
 
-class DefaultPasswordRuleViewSet(ContentViewSet):
+class CardTypeStaffViewSet(StaffContentViewSet):
+    public = CardTypeViewSet
+    queryset = CardType.objects.select_related(*STAFF_RELATED).prefetch_related("sources")
+    serializer_class = StaffCardTypeSerializer
+
+
+class DefaultPasswordRuleViewSet(PublishedContentViewSet):
     # region, card_type and sources: DefaultPasswordRuleSerializer
     queryset = DefaultPasswordRule.objects.select_related("region", "card_type").prefetch_related(published_sources())
     serializer_class = DefaultPasswordRuleSerializer
-    staff_queryset = DefaultPasswordRule.objects.select_related(*STAFF_RELATED, "region", "card_type").prefetch_related(
-        "sources"
-    )
-    staff_serializer_class = StaffDefaultPasswordRuleSerializer
     filterset_class = DefaultPasswordRuleFilterSet
 
 
-class PasswordPolicyViewSet(ContentViewSet):
-    queryset = PasswordPolicy.objects.select_related("region", "card_type").prefetch_related(published_sources())
-    serializer_class = PasswordPolicySerializer
-    staff_queryset = PasswordPolicy.objects.select_related(*STAFF_RELATED, "region", "card_type").prefetch_related(
+class DefaultPasswordRuleStaffViewSet(StaffContentViewSet):
+    public = DefaultPasswordRuleViewSet
+    queryset = DefaultPasswordRule.objects.select_related(*STAFF_RELATED, "region", "card_type").prefetch_related(
         "sources"
     )
-    staff_serializer_class = StaffPasswordPolicySerializer
+    serializer_class = StaffDefaultPasswordRuleSerializer
+
+
+class PasswordPolicyViewSet(PublishedContentViewSet):
+    queryset = PasswordPolicy.objects.select_related("region", "card_type").prefetch_related(published_sources())
+    serializer_class = PasswordPolicySerializer
     filterset_class = PasswordPolicyFilterSet
+
+
+class PasswordPolicyStaffViewSet(StaffContentViewSet):
+    public = PasswordPolicyViewSet
+    queryset = PasswordPolicy.objects.select_related(*STAFF_RELATED, "region", "card_type").prefetch_related("sources")
+    serializer_class = StaffPasswordPolicySerializer

@@ -2,7 +2,8 @@
 
 from django.db.models import Prefetch
 
-from curation.api.writes import STAFF_RELATED, ContentViewSet
+from curation.api.viewsets import PublishedContentViewSet
+from curation.api.writes import STAFF_RELATED, StaffContentViewSet
 from curation.choices import Status
 from passwords.models import CardType
 from procedures.filtersets import ChannelFilterSet, FaqFilterSet, ProcedureFilterSet
@@ -17,16 +18,20 @@ def published_card_types() -> Prefetch:
     return Prefetch("card_types", queryset=CardType.objects.published())
 
 
-class ChannelViewSet(ContentViewSet):
+class ChannelViewSet(PublishedContentViewSet):
     # region and sources: ChannelSerializer
     queryset = Channel.objects.select_related("region").prefetch_related(published_sources())
     serializer_class = ChannelSerializer
-    staff_queryset = Channel.objects.select_related(*STAFF_RELATED, "region").prefetch_related("sources")
-    staff_serializer_class = StaffChannelSerializer
     filterset_class = ChannelFilterSet
 
 
-class ProcedureViewSet(ContentViewSet):
+class ChannelStaffViewSet(StaffContentViewSet):
+    public = ChannelViewSet
+    queryset = Channel.objects.select_related(*STAFF_RELATED, "region").prefetch_related("sources")
+    serializer_class = StaffChannelSerializer
+
+
+class ProcedureViewSet(PublishedContentViewSet):
     # region, channel, card_types, steps (ordered by Step.Meta.ordering) and sources: ProcedureSerializer
     # A procedure whose channel is not published cannot be followed: it is not served either.
     queryset = (
@@ -35,14 +40,18 @@ class ProcedureViewSet(ContentViewSet):
         .prefetch_related(published_card_types(), "steps", published_sources())
     )
     serializer_class = ProcedureSerializer
-    staff_queryset = Procedure.objects.select_related(*STAFF_RELATED, "region", "channel").prefetch_related(
-        "card_types", "sources", "steps"
-    )
-    staff_serializer_class = StaffProcedureSerializer
     filterset_class = ProcedureFilterSet
 
 
-class FaqViewSet(ContentViewSet):
+class ProcedureStaffViewSet(StaffContentViewSet):
+    public = ProcedureViewSet
+    queryset = Procedure.objects.select_related(*STAFF_RELATED, "region", "channel").prefetch_related(
+        "card_types", "sources", "steps"
+    )
+    serializer_class = StaffProcedureSerializer
+
+
+class FaqViewSet(PublishedContentViewSet):
     # regions, card_types, procedures and sources: FaqSerializer
     queryset = Faq.objects.prefetch_related(
         "regions",
@@ -51,8 +60,12 @@ class FaqViewSet(ContentViewSet):
         published_sources(),
     )
     serializer_class = FaqSerializer
-    staff_queryset = Faq.objects.select_related(*STAFF_RELATED).prefetch_related(
+    filterset_class = FaqFilterSet
+
+
+class FaqStaffViewSet(StaffContentViewSet):
+    public = FaqViewSet
+    queryset = Faq.objects.select_related(*STAFF_RELATED).prefetch_related(
         "regions", "card_types", "procedures", "sources"
     )
-    staff_serializer_class = StaffFaqSerializer
-    filterset_class = FaqFilterSet
+    serializer_class = StaffFaqSerializer

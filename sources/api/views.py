@@ -1,6 +1,7 @@
 """Endpoints for sources."""
 
-from curation.api.writes import STAFF_RELATED, ContentViewSet
+from curation.api.viewsets import PublishedContentViewSet
+from curation.api.writes import STAFF_RELATED, StaffContentViewSet
 from sources.filtersets import SourceFilterSet
 from sources.models import Source
 
@@ -8,9 +9,13 @@ from .serializers import SourceSerializer
 from .staff import StaffSourceSerializer
 
 
-class SourceViewSet(ContentViewSet):
+class SourceViewSet(PublishedContentViewSet):
     queryset = Source.objects.order_by("title")
     serializer_class = SourceSerializer
-    staff_queryset = Source.objects.select_related(*STAFF_RELATED)
-    staff_serializer_class = StaffSourceSerializer
     filterset_class = SourceFilterSet
+
+
+class SourceStaffViewSet(StaffContentViewSet):
+    public = SourceViewSet
+    queryset = Source.objects.select_related(*STAFF_RELATED)
+    serializer_class = StaffSourceSerializer
