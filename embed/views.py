@@ -159,8 +159,6 @@ def widget(request: HttpRequest, code: str) -> HttpResponse:
             },
         )
     response["Content-Security-Policy"] = WIDGET_CSP
-    # Revalidate on every load: the ETag answers 304 until a publish changes the content.
-    response["Cache-Control"] = "public, no-cache"
     return response
 
 
@@ -171,7 +169,6 @@ def loader(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(
         render_to_string("embed/loader.js", {"origin": origin}), content_type="text/javascript; charset=utf-8"
     )
-    response["Cache-Control"] = "public, max-age=3600"
     return response
 
 
@@ -241,7 +238,6 @@ def oembed(request: HttpRequest) -> HttpResponse:
         },
         json_dumps_params={"ensure_ascii": False},
     )
-    response["Cache-Control"] = "public, no-cache"
     return response
 
 

@@ -76,6 +76,10 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Outside the guard, so that its refusals get them too: what caches may keep, and compression of what the
+    # response cache did not store compressed (it sets Content-Length again, after CommonMiddleware).
+    "curation.api.caching.CacheControlMiddleware",
+    "kb.api.encoding.CompressionMiddleware",
     # After the language is chosen, before the slash-appending redirect and the URL resolver: /API/, /api,
     # repeated parameters and over-long queries answer JSON.
     "kb.api.guards.ApiGuardMiddleware",
@@ -222,6 +226,12 @@ REST_FRAMEWORK = {
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
 # How long a rendered API answer is kept; its key names the content revision, so a change never serves it again.
 API_RESPONSE_CACHE_SECONDS = env.int("API_RESPONSE_CACHE_SECONDS", default=24 * 3600)
+# What phones and caches on the way may do with an anonymous answer (Cache-Control; README, "Caches on the way"):
+# fresh for 5 minutes, so that a corrected password reaches everyone within minutes; then served stale for up to an
+# hour while one request revalidates (a 304 costs a few hundred bytes), and for a day while the site fails.
+API_CACHE_MAX_AGE = env.int("API_CACHE_MAX_AGE", default=300)
+API_CACHE_STALE_WHILE_REVALIDATE = env.int("API_CACHE_STALE_WHILE_REVALIDATE", default=3600)
+API_CACHE_STALE_IF_ERROR = env.int("API_CACHE_STALE_IF_ERROR", default=24 * 3600)
 # Where the export (/api/v1/export/) is kept, gzipped, once per content revision and language; any writable
 # directory of the server's own disk.
 EXPORT_DIR = env.path("EXPORT_DIR", default=BASE_DIR / "var" / "exports")

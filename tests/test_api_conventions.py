@@ -120,6 +120,8 @@ def test_anonymous_clients_are_throttled_with_retry_after(client):
     assert statuses == [200, 200, 200, 429]
     assert_problem(response, 429, "throttled")
     assert int(response["Retry-After"]) > 0
+    # A refusal now is no answer for later: no cache on the way may keep it.
+    assert response["Cache-Control"] == "no-store"
 
 
 def test_labels_and_errors_are_chinese_by_default_and_english_on_request(client):

@@ -10,8 +10,11 @@ content, whose state the content revision names. So:
 - a rendered 200 is kept in the cache under the same key, and a repeat is served from there: no SQL at all.
 A publish bumps the revision, so every key changes at once and nothing stale can be served.
 
-Each concern is one middleware, outermost first: the throttle (kb.api.throttling), the staff answers' headers, the
-conditional GET, the response cache.
+Each concern is one middleware, outermost first: what caches on the way may do (`CacheControlMiddleware`), the
+throttle (kb.api.throttling), the staff answers' headers, the conditional GET, the response cache.
+
+Answers are stored with every content coding the site answers in (kb.api.encoding), compressed once when stored:
+a warm answer costs no compression. Each coding is its own representation, with its own ETag.
 
 Staff tools send a token (`Authorization`) to /api/v1/: they may read drafts, so their answers are never cached,
 neither here nor by anyone on the way (`Cache-Control: private`, and every answer at /api/v1/ but a 429 varies on
@@ -31,13 +34,13 @@ from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import get_language
 
 from curation.revisions import RevisionMemo, current_revision, fetch_many, store_many
-from kb.api.encoding import accepts_gzip
+from kb.api.encoding import accepts_gzip, apply_coding, encoded_variants, preferred_coding
 from kb.api.guards import IGNORED_PARAMETERS
 from kb.api.throttling import EXPORT_PATH, STAFF_PREFIX, signed
 
 CACHED_PREFIXES = ("/api/v1/", "/api/schema/", "/embed/v1/", "/oembed")
 STORED_HEADERS = ("Content-Type", "Content-Language", "Content-Disposition", "Content-Security-Policy", "Cache-Control")
-VARY = ("Accept", "Accept-Language")
+VARY = ("Accept", "Accept-Language", "Accept-Encoding")
 # Rendered answers a worker keeps in its own memory (a lookup is some 80 kB): the hot ones skip Redis.
 LOCAL_ANSWERS = RevisionMemo(size=256)
 
@@ -119,10 +122,13 @@ class PublicAnswer:
     key: str
     revision: str
     last_modified: int
+    # The content coding the answer is sent in ("" where the view chooses its own, as the export does).
+    coding: str = ""
 
     @property
     def etag(self) -> str:
-        return f'"{self.key}"'
+        suffix = "" if self.coding in ("", "identity") else f"-{self.coding}"
+        return f'"{self.key}{suffix}"'
 
     @classmethod
     def of(cls, request: HttpRequest) -> "PublicAnswer | None":
@@ -133,12 +139,53 @@ class PublicAnswer:
         # An answer for "today" changes at midnight even when no content does.
         today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
         last_modified = int(max(revision.changed_at, today).timestamp())
-        return cls(response_key(request, revision.token), revision.token, last_modified)
+        coding = "" if request.path == EXPORT_PATH else preferred_coding(request)
+        return cls(response_key(request, revision.token), revision.token, last_modified, coding)
 
     def set_validators(self, response: HttpResponse) -> None:
         response["ETag"] = self.etag
         response["Last-Modified"] = http_date(self.last_modified)
         patch_vary_headers(response, VARY)
+
+
+def public_cache_control() -> dict[str, int | bool]:
+    return {
+        "public": True,
+        "max_age": settings.API_CACHE_MAX_AGE,
+        "stale_while_revalidate": settings.API_CACHE_STALE_WHILE_REVALIDATE,
+        "stale_if_error": settings.API_CACHE_STALE_IF_ERROR,
+    }
+
+
+class CacheControlMiddleware:
+    """Says what phones, browsers and shared caches on the way may do with each answer of the API, its schema, the
+    widget and oEmbed, where the answer does not say so itself.
+
+    Anonymous reads are public for API_CACHE_MAX_AGE seconds, then may be served stale while revalidating, or while
+    the site fails, for the stale-* settings; their 304s say the same, as a revalidated cache takes the 304's headers.
+    A 404 or 410 of a read is public too: it changes only with the content. Answers to a token are private
+    (StaffAnswersMiddleware); writes, other refusals, 429s and 5xx are stored by no one.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.path.startswith(CACHED_PREFIXES):
+            return response
+        status = response.status_code
+        if status == 429 or status >= 500:
+            # Whatever else was said: a refusal now is no answer for later.
+            response.headers.pop("Cache-Control", None)
+            patch_cache_control(response, no_store=True)
+        elif response.has_header("Cache-Control"):
+            pass
+        elif request.method in ("GET", "HEAD") and not signed(request) and status in (200, 304, 404, 410):
+            patch_cache_control(response, **public_cache_control())
+        else:
+            patch_cache_control(response, no_store=True)
+        return response
 
 
 class StaffAnswersMiddleware:
@@ -193,16 +240,23 @@ class ResponseCacheMiddleware:
         key = f"kb:response:{answer.key}"
         stored = fetch_many(LOCAL_ANSWERS, {key: key}, answer.revision).get(key)
         if stored is not None:
-            body, headers, frameable = stored
-            response = HttpResponse(body)
+            variants, headers, frameable = stored
+            response = HttpResponse()
             for name, value in headers.items():
                 response[name] = value
             # The widget pages may be framed by any portal; the flag travels with the cached page.
             response.xframe_options_exempt = frameable
-            return response
+            return self.encoded(response, variants, answer)
         response = self.get_response(request)
-        if response.status_code == 200 and not response.streaming:
-            headers = {name: response[name] for name in STORED_HEADERS if response.has_header(name)}
-            stored = (response.content, headers, getattr(response, "xframe_options_exempt", False))
-            store_many(LOCAL_ANSWERS, {key: stored}, answer.revision, settings.API_RESPONSE_CACHE_SECONDS)
-        return response
+        if response.status_code != 200 or response.streaming:
+            return response
+        headers = {name: response[name] for name in STORED_HEADERS if response.has_header(name)}
+        variants = encoded_variants(response.content)
+        stored = (variants, headers, getattr(response, "xframe_options_exempt", False))
+        store_many(LOCAL_ANSWERS, {key: stored}, answer.revision, settings.API_RESPONSE_CACHE_SECONDS)
+        return self.encoded(response, variants, answer)
+
+    @staticmethod
+    def encoded(response: HttpResponse, variants: dict[str, bytes], answer: PublicAnswer) -> HttpResponse:
+        coding = answer.coding if answer.coding in variants else "identity"
+        return apply_coding(response, variants[coding], coding)
