@@ -126,7 +126,14 @@ def widget(request: HttpRequest, code: str) -> HttpResponse:
     params = query.validated_data
     language = LANGUAGES[params.get("lang", "zh")]
     with translation.override(language):
-        answer = lookup_answer(code=params["region"], card_type=params.get("card_type"), on=timezone.localdate())
+        # The widget shows each row whole (notes, sources, dates) and groups procedures beside the hotlines.
+        answer = lookup_answer(
+            code=params["region"],
+            card_type=params.get("card_type"),
+            on=timezone.localdate(),
+            include=frozenset({"channels"}),
+            full=True,
+        )
         if answer is None:
             return problem_page(
                 request, 404, [{"detail": _("No region has the code %(code)s.") % {"code": params["region"]}}]

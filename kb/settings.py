@@ -261,6 +261,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "kb.api.schema.either_representation",
         "kb.api.schema.describe_query_values",
+        "kb.api.schema.optional_beyond_always_sent",
     ],
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

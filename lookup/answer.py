@@ -6,11 +6,36 @@ from procedures.choices import ProcedureKind
 
 from .cache import region_chain, region_fragments, regions_with_content
 from .precedence import for_card_type, nearest_first, valid_on
+from .serializers import COMPACT
 
 KIND_ORDER = {kind: index for index, kind in enumerate(ProcedureKind.values)}
 
 
-def lookup_answer(*, code: str, card_type: str | None, on: datetime.date) -> dict | None:
+def picked(value, fields: dict | None):
+    """`value` (a row, or a list of rows) with only the fields `fields` names, nested ones in their own shape."""
+    if fields is None:
+        return value
+    if isinstance(value, list):
+        return [picked(row, fields) for row in value]
+    return {name: picked(value[name], nested) for name, nested in fields.items()}
+
+
+def lookup_answer(
+    *, code: str, card_type: str | None, on: datetime.date, include: frozenset[str] = frozenset(), full: bool = False
+) -> dict | None:
+    """The answer for `code`: compact unless `full`, with the optional sections named in `include`."""
+    answer = whole_answer(code=code, card_type=card_type, on=on)
+    if answer is None:
+        return None
+    for section in ("channels", "faqs"):
+        if section not in include:
+            del answer[section]
+    if not full:
+        answer |= {section: picked(answer[section], fields) for section, fields in COMPACT.items()}
+    return answer
+
+
+def whole_answer(*, code: str, card_type: str | None, on: datetime.date) -> dict | None:
     chain = region_chain(code)
     if chain is None:
         return None

@@ -7,3 +7,11 @@ class LookupConfig(AppConfig):
 
     name = "lookup"
     verbose_name = _("Lookup")
+
+    def ready(self) -> None:
+        from kb.api.schema import always_sent
+
+        from .serializers import COMPACT_COMPONENTS
+
+        for component, fields in COMPACT_COMPONENTS.items():
+            always_sent(component, fields)

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from passwords.api.serializers import DefaultPasswordRuleSerializer, PasswordPolicySerializer
-from procedures.api.serializers import ChannelSerializer, ProcedureSerializer
+from procedures.api.serializers import ChannelSerializer, ChannelSummarySerializer, ProcedureSerializer, StepSerializer
 from procedures.models import Faq
 from regions.api.serializers import RegionSummarySerializer
 from regions.models import NATIONAL_CODE, Region
@@ -30,7 +30,22 @@ class LookupPolicySerializer(ResolvedFromMixin, PasswordPolicySerializer):
         fields = [*PasswordPolicySerializer.Meta.fields, "resolved_from", "nationwide"]
 
 
+# The lookup's own copies of the shapes a procedure nests, so that the schema can say which of their fields the
+# compact answer leaves out without saying so of /procedures/.
+class LookupChannelSerializer(ChannelSummarySerializer):
+    class Meta(ChannelSummarySerializer.Meta):
+        pass
+
+
+class LookupStepSerializer(StepSerializer):
+    class Meta(StepSerializer.Meta):
+        pass
+
+
 class LookupProcedureSerializer(ResolvedFromMixin, ProcedureSerializer):
+    channel = LookupChannelSerializer(read_only=True)
+    steps = LookupStepSerializer(many=True, read_only=True, help_text="In order of position, from 1.")
+
     class Meta(ProcedureSerializer.Meta):
         fields = [*ProcedureSerializer.Meta.fields, "resolved_from", "nationwide"]
 
@@ -61,5 +76,39 @@ class LookupSerializer(serializers.Serializer):
         many=True, help_text="The policies that apply: one per password and card type, resolved like the rules."
     )
     procedures = LookupProcedureSerializer(many=True)
-    channels = ChannelSerializer(many=True)
-    faqs = LookupFaqSerializer(many=True)
+    channels = ChannelSerializer(many=True, required=False, help_text="Only with `include=channels`.")
+    faqs = LookupFaqSerializer(many=True, required=False, help_text="Only with `include=faqs`.")
+
+
+def shape(*names: str, **nested: dict) -> dict[str, dict | None]:
+    """Which fields of a row to keep: each name whole, each keyword's rows (or row) in the shape given."""
+    return {name: None for name in names} | nested
+
+
+# The compact answer, the lookup's default: what a phone shows at once (which initial password, what a new one must
+# be, each procedure's steps and where to follow them). `detail=full` gives every field; `include` adds sections.
+COMPACT = {
+    "default_passwords": shape(
+        "slug", "card_type", "password", "password_label", "kind", "value", "insurance", "enrolment",
+        "valid_from", "valid_until", "must_change_before_use", "standing", "nationwide",
+    ),
+    "password_policy": shape(
+        "slug", "card_type", "password", "min_length", "max_length", "allowed_characters", "new_may_equal_old",
+        "change_limit", "takes_effect_immediately", "lockout_after_attempts", "unlock", "unlock_after_hours",
+        "standing", "nationwide",
+    ),
+    "procedures": shape(
+        "slug", "kind", "title",
+        channel=shape("slug", "kind", "name", "phone", "url"),
+        steps=shape("instruction", "ui_path"),
+    ),
+}  # fmt: skip
+OPTIONAL_SECTIONS = ("channels", "faqs")
+# The schema's components for the rows COMPACT shapes: the fields it keeps are required, the others optional.
+COMPACT_COMPONENTS = {
+    "LookupRule": COMPACT["default_passwords"],
+    "LookupPolicy": COMPACT["password_policy"],
+    "LookupProcedure": COMPACT["procedures"],
+    "LookupChannel": COMPACT["procedures"]["channel"],
+    "LookupStep": COMPACT["procedures"]["steps"],
+}

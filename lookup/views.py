@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -14,7 +14,7 @@ from regions.models import code_validator
 
 from .answer import lookup_answer
 from .cache import published_card_type_slugs
-from .serializers import LookupSerializer
+from .serializers import OPTIONAL_SECTIONS, LookupSerializer
 
 
 class LookupQuerySerializer(serializers.Serializer):
@@ -25,6 +25,26 @@ class LookupQuerySerializer(serializers.Serializer):
     on = serializers.DateField(
         required=False, help_text="The day the rules must be valid on (YYYY-MM-DD); default today, China time."
     )
+
+    include = serializers.CharField(
+        required=False,
+        help_text="Sections beyond the default, separated by commas: " + ", ".join(OPTIONAL_SECTIONS) + ".",
+    )
+    detail = serializers.ChoiceField(
+        choices=["compact", "full"],
+        required=False,
+        help_text="compact (the default): each row with what a phone shows at once; full: every field of every row.",
+    )
+
+    def validate_include(self, value: str) -> frozenset[str]:
+        sections = [part.strip() for part in value.split(",")]
+        unknown = sorted({section for section in sections if section not in OPTIONAL_SECTIONS})
+        if unknown:
+            raise serializers.ValidationError(
+                _("Unknown sections: %(unknown)s; the lookup can include %(known)s.")
+                % {"unknown": ", ".join(unknown) or '""', "known": ", ".join(OPTIONAL_SECTIONS)}
+            )
+        return frozenset(sections)
 
     def validate_card_type(self, value: str) -> str:
         # Checked against a cached list of slugs, so that a warm lookup runs no SQL.
@@ -39,7 +59,16 @@ class LookupView(APIView):
     query_parameters = frozenset(LookupQuerySerializer._declared_fields)
 
     @extend_schema(
-        parameters=[LookupQuerySerializer],
+        parameters=[
+            LookupQuerySerializer,
+            # Comma-separated, as a repeated parameter is refused (kb/api/guards.py).
+            OpenApiParameter(
+                "include",
+                {"type": "array", "items": {"type": "string", "enum": list(OPTIONAL_SECTIONS)}, "uniqueItems": True},
+                explode=False,
+                description=LookupQuerySerializer().fields["include"].help_text,
+            ),
+        ],
         responses=LookupSerializer,
         summary="Everything a region's holders need, in one request",
         description=(
@@ -47,7 +76,11 @@ class LookupView(APIView):
             "password, the rules stated on the nearest region win and broader ones are left out; a rule for every "
             "card type on a nearer region also outranks a card-specific rule on a broader one. Rules from the root "
             "are nationwide hearsay and are marked `nationwide: true`. Policies resolve the same way; procedures, "
-            "channels and FAQs are the region's own and every ancestor's, nearest first."
+            "channels and FAQs are the region's own and every ancestor's, nearest first.\n\n"
+            "The answer is compact by default: the rules, the policies and each procedure's title, kind, channel and "
+            "steps, without notes, sources or history (a county's is some 19 kB, 4 kB with brotli). `detail=full` "
+            "gives every field of every row; `include=channels,faqs` adds those sections. Fields the compact answer "
+            "leaves out are optional in the schema."
         ),
     )
     def get(self, request: Request) -> Response:
@@ -56,7 +89,11 @@ class LookupView(APIView):
         query.is_valid(raise_exception=True)
         params = query.validated_data
         answer = lookup_answer(
-            code=params["region"], card_type=params.get("card_type"), on=params.get("on") or timezone.localdate()
+            code=params["region"],
+            card_type=params.get("card_type"),
+            on=params.get("on") or timezone.localdate(),
+            include=params.get("include", frozenset()),
+            full=params.get("detail") == "full",
         )
         if answer is None:
             raise NotFound(_("No region has the code %(code)s.") % {"code": params["region"]})

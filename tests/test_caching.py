@@ -12,7 +12,7 @@ from tests.factories import make_rule
 
 pytestmark = pytest.mark.django_db
 
-LOOKUP = "/api/v1/lookup/?region=420102"
+LOOKUP = "/api/v1/lookup/?region=420102&detail=full&include=channels,faqs"
 
 
 def text(client, path: str = LOOKUP) -> str:

@@ -128,3 +128,15 @@ def test_curl_decodes_what_a_phone_receives(server):
     body, _newline, downloaded = completed.stdout.rpartition(b"\n")
     assert json.loads(body)["region"]["code"] == "420102"
     assert int(downloaded) < len(body) / 3
+
+
+def test_the_default_lookup_is_small_enough_for_a_phone_and_the_whole_one_is_there(server):
+    base, _token = server
+    status, headers, plain = fetch(base, LOOKUP)
+    assert status == 200 and len(plain) <= 20_000
+    compressed = fetch(base, LOOKUP, PHONE)[2]
+    assert len(compressed) <= 5_000
+    answer = json.loads(plain)
+    assert answer["default_passwords"] and answer["procedures"][0]["steps"]
+    whole = fetch(base, LOOKUP + "&detail=full&include=channels,faqs", PHONE)
+    assert json.loads(brotli.decompress(whole[2]))["faqs"] and whole[1]["ETag"] != headers["ETag"]

@@ -28,6 +28,9 @@ REQUESTS = [
     ("/api/v1/sources/", {}, 200),
     ("/api/v1/lookup/", {"region": "420102"}, 200),
     ("/api/v1/lookup/", {"region": "320102", "card_type": "ssc-gen1", "on": "2023-01-01"}, 200),
+    ("/api/v1/lookup/", {"region": "420102", "detail": "full", "include": "channels,faqs"}, 200),
+    ("/api/v1/lookup/", {"region": "420102", "include": "faqs"}, 200),
+    ("/api/v1/lookup/", {"region": "420102", "include": "notes"}, 400),
     ("/api/v1/lookup/", {"region": "99"}, 400),
     ("/api/v1/lookup/", {"region": "999999"}, 404),
 ]
@@ -85,7 +88,7 @@ def test_change_notes_and_the_last_check_match_the_schema(client, openapi):
     for path, params in [
         ("/api/v1/password-rules/wuhan-fixed-1234/", {}),
         ("/api/v1/password-rules/", {"region": "420100"}),
-        ("/api/v1/lookup/", {"region": "420102"}),
+        ("/api/v1/lookup/", {"region": "420102", "detail": "full"}),
     ]:
         response = client.get(path, params)
         assert "核对了来源" in response.content.decode()

@@ -1,7 +1,7 @@
 """OpenAPI generation: every operation documents the error responses it can give, in problem+json."""
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from django.db import DatabaseError
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
@@ -151,4 +151,23 @@ def describe_query_values(result, generator, request, public):
                 if parameter["name"] in enums:
                     parameter["schema"] = schema = dict(enums[parameter["name"]])
                 schema.setdefault("minLength", 1)
+    return result
+
+
+# Components whose answers may leave fields out (the lookup's compact rows): name → the fields always sent. Apps
+# register theirs from ready(); the others become optional in the schema.
+ALWAYS_SENT: dict[str, Collection[str]] = {}
+
+
+def always_sent(component: str, fields: Collection[str]) -> None:
+    ALWAYS_SENT[component] = fields
+
+
+def optional_beyond_always_sent(result, generator, request, public):
+    """Postprocessing hook: only what is always sent is required, so that a generated client reads a compact
+    answer and a full one alike."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for name, fields in ALWAYS_SENT.items():
+        if name in schemas:
+            schemas[name]["required"] = [field for field in schemas[name].get("required", []) if field in fields]
     return result

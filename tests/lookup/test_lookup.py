@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db
 
 
 def lookup(client, **params) -> dict:
-    response = client.get("/api/v1/lookup/", params)
+    """The whole answer (the compact default is tested on its own)."""
+    response = client.get("/api/v1/lookup/", {"detail": "full", "include": "channels,faqs", **params})
     assert response.status_code == 200, response.content
     return response.json()
 
@@ -146,10 +147,37 @@ def _region(code):
         ({"region": "420102", "on": "2022-02-30"}, "on"),
         ({"region": "420102", "on": "tomorrow"}, "on"),
         ({"region": "420102", "card_type": "platinum"}, "card_type"),
+        ({"region": "420102", "include": "channels,notes"}, "include"),
+        ({"region": "420102", "include": "channels,"}, "include"),
+        ({"region": "420102", "detail": "everything"}, "detail"),
     ],
 )
 def test_malformed_parameters_are_400_naming_the_parameter(client, params, parameter):
     assert_problem(client.get("/api/v1/lookup/", params), 400, "invalid_parameter", parameter)
+
+
+def test_the_default_answer_is_compact_and_the_whole_one_is_asked_for(client):
+    from lookup.serializers import COMPACT
+
+    compact = client.get("/api/v1/lookup/", {"region": "420102"}).json()
+    whole = lookup(client, region="420102")
+    assert set(compact) == {"region", "card_type", "on", "default_passwords", "password_policy", "procedures"}
+    # The same rows in the same order, each with the compact fields only, and their values unchanged.
+    for section, fields in COMPACT.items():
+        assert [row["slug"] for row in compact[section]] == [row["slug"] for row in whole[section]]
+        for short, full in zip(compact[section], whole[section], strict=True):
+            assert set(short) == set(fields)
+            assert {name: short[name] for name in short if fields[name] is None} == {
+                name: full[name] for name in short if fields[name] is None
+            }
+    first = whole["procedures"][0]
+    assert compact["procedures"][0]["steps"] == [
+        {"instruction": step["instruction"], "ui_path": step["ui_path"]} for step in first["steps"]
+    ]
+    assert compact["procedures"][0]["channel"]["name"] == first["channel"]["name"]
+    # Sections come when asked for, in the compact answer as in the whole one.
+    with_faqs = client.get("/api/v1/lookup/", {"region": "420102", "include": "faqs"}).json()
+    assert with_faqs["faqs"] == whole["faqs"] and "channels" not in with_faqs
 
 
 def test_an_unknown_region_is_404(client):
@@ -179,7 +207,7 @@ def test_once_fragments_are_cached_a_new_lookup_costs_one_query_and_a_repeat_non
 
 
 def test_selector_directly():
-    answer = lookup_answer(code="420102", card_type=None, on=datetime.date(2024, 1, 1))
+    answer = lookup_answer(code="420102", card_type=None, on=datetime.date(2024, 1, 1), full=True)
     assert [r["value"] for r in answer["default_passwords"] if r["password"] == "medical_account"] == ["1234"]
     assert lookup_answer(code="999999", card_type=None, on=datetime.date(2024, 1, 1)) is None
 
