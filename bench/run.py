@@ -122,7 +122,9 @@ def scenarios(smoke: bool) -> tuple[list[Scenario], str]:
     terms = sorted({pinyin[:5] for pinyin in Region.objects.values_list("pinyin", flat=True)})
     # What people type most: the first syllables of prefecture names (a few hundred distinct searches).
     popular = sorted({p[:4] for p in Region.objects.filter(level="prefecture").values_list("pinyin", flat=True)})
-    lookup = f"/api/v1/lookup/?region={county}"
+    # The whole answer, as the figures before the compact default measured it; the compact one has its own rows.
+    lookup = f"/api/v1/lookup/?region={county}&detail=full&include=channels,faqs"
+    compact = f"/api/v1/lookup/?region={county}"
     search = "/api/v1/regions/?search=zhang"
     procedures = "/api/v1/procedures/?region_within=420000&page_size=50"
     detail = f"/api/v1/regions/{county}/"
@@ -142,9 +144,10 @@ def scenarios(smoke: bool) -> tuple[list[Scenario], str]:
             {},
             lookup,
             True,
-            f"/api/v1/lookup/?region={neighbour}",
+            f"/api/v1/lookup/?region={neighbour}&detail=full&include=channels,faqs",
         ),
         Scenario("lookup, conditional GET → 304", [lookup], {"If-None-Match": "{etag}"}, lookup),
+        Scenario("lookup, compact, brotli (a phone), warm", [compact], {"Accept-Encoding": "br, gzip"}, compact),
         Scenario("region search by pinyin, warm", [f"/api/v1/regions/?search={t}" for t in popular], {}, search),
         Scenario(
             "region search by pinyin, cold", cold([f"/api/v1/regions/?search={t}" for t in terms]), {}, search, True
@@ -298,6 +301,29 @@ def report(results: list[Result], publish_ms: float, publish_sql: int) -> list[s
     return lines
 
 
+# Answers whose size a phone pays for, each fetched raw, gzipped and with brotli from the running server.
+SIZED = [
+    ("lookup, compact (the default)", "/api/v1/lookup/?region={county}"),
+    ("lookup, full, with channels and FAQs", "/api/v1/lookup/?region={county}&detail=full&include=channels,faqs"),
+    ("procedures, page of 50", "/api/v1/procedures/?region_within=420000&page_size=50"),
+    ("widget page", "/embed/v1/{county}/"),
+    ("OpenAPI schema", "/api/schema/"),
+]
+
+
+def bytes_per_answer(port: int, county: str) -> list[str]:
+    lines = [f"{'answer (bytes on the wire)':42} {'raw':>9} {'gzip':>8} {'br':>8}", "-" * 70]
+    for label, path in SIZED:
+        sizes = []
+        for coding in ("identity", "gzip", "br"):
+            request = urllib.request.Request(f"http://127.0.0.1:{port}{path.format(county=county)}")
+            request.add_header("Accept-Encoding", coding)
+            with urllib.request.urlopen(request) as response:
+                sizes.append(len(response.read()))
+        lines.append(f"{label:42} {sizes[0]:9} {sizes[1]:8} {sizes[2]:8}")
+    return lines
+
+
 def import_figures(args: argparse.Namespace) -> list[str]:
     from bench.imports import measure_import
     from bench.imports import report as import_report
@@ -342,6 +368,8 @@ def main() -> None:
         server = start_gunicorn(env, args.port, workers=args.workers, ready_path="/bench/ceiling/", log_level="warning")
         try:
             etag = urllib.request.urlopen(f"http://127.0.0.1:{args.port}{lookup}").headers["ETag"]
+            county = lookup.split("region=")[1].split("&")[0]
+            sizes = bytes_per_answer(args.port, county)
             warm_up(args, all_scenarios, workdir)
             results = []
             for scenario in all_scenarios:
@@ -362,6 +390,7 @@ def main() -> None:
         f"{args.connections} connections, {args.duration} s per endpoint, lookup body {len(warm_answer.content)} bytes"
     )
     print("\n".join(report(results, publish_ms, publish_sql)))
+    print("\n" + "\n".join(sizes))
     # After the load runs: the import writes rules and bumps the content revision, which would make every cache cold.
     print("\n" + "\n".join(import_figures(args)))
 

@@ -77,3 +77,11 @@ def test_the_whole_benchmark_runs_on_a_small_size(tmp_path):
     for name in ("ceiling (bare Django view)", "lookup, inheriting county, cold", "region detail, warm"):
         assert name in output
     assert "warm lookup ≥ 0.8× ceiling" in output and "lookup right after a publish" in output
+    # Bytes per answer, raw and in each coding: the compact lookup is smaller than the whole one, compressed less.
+    sizes = {
+        line[:42].strip(): [int(n) for n in line[42:].split()]
+        for line in output.splitlines()
+        if "lookup, " in line[:42] and line[42:].split() and all(n.isdigit() for n in line[42:].split())
+    }
+    compact, full = sizes["lookup, compact (the default)"], sizes["lookup, full, with channels and FAQs"]
+    assert compact[0] < full[0] and compact[2] < compact[1] < compact[0]
