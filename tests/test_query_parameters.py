@@ -56,7 +56,10 @@ def test_the_error_says_which_parameters_the_address_takes(client):
     params = {"region": "420102", "regoin": "1"}
     body = assert_problem(client.get("/api/v1/lookup/", params, HTTP_ACCEPT_LANGUAGE="en"), 400, "invalid_parameter")
     assert body["errors"] == [
-        {"parameter": "regoin", "detail": "This address takes no such parameter; it takes: card_type, on, region."}
+        {
+            "parameter": "regoin",
+            "detail": "This address takes no such parameter; it takes: card_type, detail, include, on, region.",
+        }
     ]
     english = client.get("/api/v1/regions/420100/", {"page": "2"}, HTTP_ACCEPT_LANGUAGE="en").json()
     assert english["errors"] == [{"parameter": "page", "detail": "This address takes no query parameters."}]

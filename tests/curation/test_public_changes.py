@@ -72,7 +72,7 @@ def test_the_lookup_shows_changes_on_rules_policies_procedures_and_channels(clie
     note(procedure, "步骤更新", "2024-01-03")
     note(procedure.channel, "渠道更名", "2024-01-04")
     workflow.mark_verified(rule, None)
-    answer = client.get("/api/v1/lookup/", {"region": "420102"}).json()
+    answer = client.get("/api/v1/lookup/", {"region": "420102", "detail": "full", "include": "channels"}).json()
     rules = {r["slug"]: r for r in answer["default_passwords"]}
     assert rules["wuhan-fixed-1234"]["changes"] == [{"date": "2024-01-02", "note": "武汉的规则已核对"}]
     assert rules["wuhan-fixed-1234"]["verified_at"] is not None
@@ -102,11 +102,11 @@ def test_change_notes_keep_the_cold_lookup_at_its_fixed_number_of_queries(client
 
 def test_a_new_note_changes_the_cached_answers_at_once(client, django_capture_on_commit_callbacks):
     assert client.get("/api/v1/password-rules/wuhan-fixed-1234/").json()["changes"] == []
-    assert client.get("/api/v1/lookup/", {"region": "420100"}).status_code == 200
+    assert client.get("/api/v1/lookup/", {"region": "420100", "detail": "full"}).status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
         note(DefaultPasswordRule.objects.get(slug="wuhan-fixed-1234"), "新说明", "2024-05-05")
     assert client.get("/api/v1/password-rules/wuhan-fixed-1234/").json()["changes"][0]["note"] == "新说明"
-    answer = client.get("/api/v1/lookup/", {"region": "420100"}).json()
+    answer = client.get("/api/v1/lookup/", {"region": "420100", "detail": "full"}).json()
     assert [r["changes"] for r in answer["default_passwords"] if r["slug"] == "wuhan-fixed-1234"] == [
         [{"date": "2024-05-05", "note": "新说明"}]
     ]
