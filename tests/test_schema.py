@@ -182,3 +182,25 @@ def test_the_schema_documents_the_token_and_every_write_error(client):
     assert publish["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/PublishRequest")
     created = paths["/api/v1/procedures/"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
     assert created["$ref"].endswith("/StaffProcedure")
+
+
+def test_the_two_kinds_of_change_are_two_components_each_as_sent(client):
+    schemas = client.get("/api/schema/", {"format": "json"}).json()["components"]["schemas"]
+    assert "Change" not in schemas
+    assert set(schemas["ChangeNote"]["required"]) == {"date", "note"}
+    assert set(schemas["VersionChange"]["required"]) == {"version", "changed_at", "changed_by", "fields"}
+    assert schemas["Problem"]["properties"]["changes"]["items"]["$ref"].endswith("/VersionChange")
+    assert schemas["Procedure"]["properties"]["changes"]["items"]["$ref"].endswith("/ChangeNote")
+
+
+def test_a_412_naming_the_changes_since_matches_the_schema(openapi):
+    from tests.staff import rule_body, staff_client
+
+    editor = staff_client("editors")
+    rule = "/api/v1/password-rules/stale-rule/"
+    created = editor.post("/api/v1/password-rules/", rule_body(slug="stale-rule"), format="json")
+    saved = editor.patch(rule, {"note": "改"}, format="json", HTTP_IF_MATCH=created["ETag"])
+    assert saved.status_code == 200
+    stale = editor.patch(rule, {"note": "再改"}, format="json", HTTP_IF_MATCH=created["ETag"])
+    assert stale.status_code == 412 and [change["fields"] for change in stale.json()["changes"]] == [["note"]]
+    openapi.validate_response(DjangoOpenAPIRequest(stale.wsgi_request), DjangoOpenAPIResponse(stale))
