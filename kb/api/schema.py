@@ -26,8 +26,8 @@ HEADERS = {
         "schema": {"type": "string", "minLength": 1, "maxLength": 64},
     },
     "Cache-Control": {
-        "description": "How long and by whom the answer may be kept: public answers to anonymous reads may be cached "
-        "for a while, answers to a token are private, writes and errors are not stored.",
+        "description": "How long and by whom the answer may be kept: anonymous reads publicly for a while, answers to "
+        "a token privately, writes, throttled answers and server errors not at all.",
         "schema": {"type": "string"},
     },
     "ETag": {
