@@ -8,7 +8,7 @@ PORT ?= 8000
 # The development server runs with DEBUG on unless told otherwise; production sets its own environment.
 run setup: export DJANGO_DEBUG ?= 1
 
-.PHONY: run setup install test lint format lock bench fuzz backup restore
+.PHONY: run setup install tools test lint format lock bench fuzz backup restore
 
 run: setup
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
@@ -24,6 +24,11 @@ $(BIN)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	touch $@
+
+# What the tests run on the live schema besides Python: Spectral, pinned in tools/package-lock.json (Node 18 or later).
+# openapi-python-client comes with the dev dependencies.
+tools:
+	npm ci --prefix tools --no-audit --no-fund
 
 # Two pytest workers (pytest-xdist), each test file on one of them: the suite's slowest tests wait on servers they
 # start (gunicorn, PostgreSQL, Chromium), so two run in the time of one. TEST_WORKERS=0 runs in one process.

@@ -149,7 +149,8 @@ class ExportView(APIView):
             "If-None-Match with the last ETag to get a 304 while nothing changed, and use `updated_since` on the "
             "lists to sync changes in between."
         ),
-        responses={(200, NDJSON): OpenApiResponse(OpenApiTypes.STR, description="NDJSON lines.")},
+        # Bytes, for generators: NDJSON is not one JSON document, and a client reads it line by line.
+        responses={(200, NDJSON): OpenApiResponse(OpenApiTypes.BINARY, description="NDJSON lines, UTF-8.")},
     )
     def get(self, request: Request) -> HttpResponse:
         path = snapshot(current_revision(), get_language())

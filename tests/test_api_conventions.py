@@ -44,6 +44,16 @@ def test_every_get_carries_etag_and_last_modified_and_answers_304(client, path):
 
 
 @pytest.mark.parametrize(
+    "headers", [{"HTTP_IF_NONE_MATCH": "*"}, {"HTTP_IF_MODIFIED_SINCE": "Fri, 01 Jan 2999 00:00:00 GMT"}]
+)
+def test_a_condition_that_names_no_answer_is_not_a_304_for_a_request_refused(client, headers):
+    """`*` and a date match any answer: a malformed request or an unknown address keeps its error."""
+    assert client.get("/api/v1/lookup/", {"region": "420102"}, **headers).status_code == 304
+    assert client.get("/api/v1/lookup/", {"region": "99"}, **headers).status_code == 400
+    assert client.get("/api/v1/procedures/no-such-procedure/", **headers).status_code == 404
+
+
+@pytest.mark.parametrize(
     ("path", "status"),
     [("/api/v1/lookup/?region=420102", 200), ("/api/v1/procedures/no-such-procedure/", 404), ("/api/v1/lookup/", 400)],
 )

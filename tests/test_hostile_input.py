@@ -52,7 +52,8 @@ CASES = [
     ("get", "/api/v1/regions/", {"page_size": "-1"}, {}, 400, "invalid_parameter", "page_size"),
     ("get", "/api/v1/regions/", {"page_size": "1e3"}, {}, 400, "invalid_parameter", "page_size"),
     ("get", "/api/v1/regions/", {"page": "0"}, {}, 400, "invalid_parameter", "page"),
-    ("get", "/api/v1/regions/", {"page": "99999"}, {}, 404, "not_found", None),
+    ("get", "/api/v1/regions/", {"page": "9999"}, {}, 404, "not_found", None),
+    ("get", "/api/v1/regions/", {"page": "10001"}, {}, 400, "invalid_parameter", "page"),
     # very long and control-character strings
     ("get", "/api/v1/regions/", {"search": LONG}, {}, 400, "invalid_parameter", "search"),
     ("get", "/api/v1/procedures/", {"search": LONG}, {}, 400, "invalid_parameter", "search"),

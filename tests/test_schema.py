@@ -185,3 +185,122 @@ def test_the_schema_documents_the_token_and_every_write_error(client):
     assert publish["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/PublishRequest")
     created = paths["/api/v1/procedures/"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
     assert created["$ref"].endswith("/StaffProcedure")
+
+
+def test_the_schema_is_the_same_english_bytes_whatever_accept_language(client):
+    answers = [
+        client.get("/api/schema/", {"format": "json"}, **headers).content
+        for headers in ({}, {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}, {"HTTP_ACCEPT_LANGUAGE": "en"})
+    ]
+    assert answers[0] == answers[1] == answers[2]
+    schema = json.loads(answers[0])
+    titles = [
+        parameter["schema"].get("title", "")
+        for operations in schema["paths"].values()
+        for operation in operations.values()
+        for parameter in operation.get("parameters", [])
+    ]
+    assert all(title.isascii() for title in titles)
+    kinds = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/procedures/"]["get"]["parameters"]}
+    assert (kinds["kind"]["title"], kinds["channel_kind"]["title"]) == ("ProcedureKindEnum", "ChannelKindEnum")
+    # The Chinese schema is still there for the documentation pages, which ask for it in the page's language.
+    chinese = client.get("/api/schema/", {"format": "json", "lang": "zh-hans"}).json()
+    assert "修改密码" in chinese["components"]["schemas"]["ProcedureKindEnum"]["description"]
+    assert "Change the password" in schema["components"]["schemas"]["ProcedureKindEnum"]["description"]
+
+
+def test_the_documentation_pages_read_the_schema_in_their_language(client):
+    from bs4 import BeautifulSoup
+
+    for headers, language in (({}, "zh-hans"), ({"HTTP_ACCEPT_LANGUAGE": "en"}, "en")):
+        html = BeautifulSoup(client.get("/api/docs/", **headers).content, "html.parser")
+        init = next(tag["src"] for tag in html.find_all("script") if "script=" in tag.get("src", ""))
+        # Written into a JavaScript string, with \u escapes.
+        script = client.get(init, **headers).content.decode("unicode_escape")
+        assert f'"/api/schema/?lang={language}"' in script
+        redoc = client.get("/api/redoc/", **headers).content.decode("unicode_escape")
+        assert f'"/api/schema/?lang={language}"' in redoc
+
+
+def test_the_two_kinds_of_change_are_two_components_each_as_sent(client):
+    schemas = client.get("/api/schema/", {"format": "json"}).json()["components"]["schemas"]
+    assert "Change" not in schemas
+    assert set(schemas["ChangeNote"]["required"]) == {"date", "note"}
+    assert set(schemas["VersionChange"]["required"]) == {"version", "changed_at", "changed_by", "fields"}
+    assert schemas["Problem"]["properties"]["changes"]["items"]["$ref"].endswith("/VersionChange")
+    assert schemas["Procedure"]["properties"]["changes"]["items"]["$ref"].endswith("/ChangeNote")
+
+
+def test_a_412_naming_the_changes_since_matches_the_schema(openapi):
+    from tests.staff import rule_body, staff_client
+
+    editor = staff_client("editors")
+    rule = "/api/v1/password-rules/stale-rule/"
+    created = editor.post("/api/v1/password-rules/", rule_body(slug="stale-rule"), format="json")
+    saved = editor.patch(rule, {"note": "改"}, format="json", HTTP_IF_MATCH=created["ETag"])
+    assert saved.status_code == 200
+    stale = editor.patch(rule, {"note": "再改"}, format="json", HTTP_IF_MATCH=created["ETag"])
+    assert stale.status_code == 412 and [change["fields"] for change in stale.json()["changes"]] == [["note"]]
+    openapi.validate_response(DjangoOpenAPIRequest(stale.wsgi_request), DjangoOpenAPIResponse(stale))
+
+
+def test_responses_document_their_headers_and_reads_their_304(client):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    assert schema["servers"] == [{"url": "http://testserver", "description": "This server"}]
+    headers = schema["components"]["headers"]
+    assert {"ETag", "Last-Modified", "Cache-Control", "Retry-After", "X-Request-ID"} <= headers.keys()
+    lookup = schema["paths"]["/api/v1/lookup/"]["get"]
+    assert lookup["tags"] == ["lookup"]
+    assert {"If-None-Match", "If-Modified-Since"} <= {p["name"] for p in lookup["parameters"] if p["in"] == "header"}
+    named = {status: set(response["headers"]) for status, response in lookup["responses"].items()}
+    assert {"ETag", "Last-Modified", "Cache-Control", "X-Request-ID"} <= named["200"] and "content" not in (
+        lookup["responses"]["304"]
+    )
+    assert "ETag" in named["304"] and "Retry-After" in named["429"] and "Retry-After" in named["503"]
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            assert operation["tags"] == [path.split("/")[3]], (method, path)
+            for response in operation["responses"].values():
+                assert "X-Request-ID" in response["headers"], (method, path)
+    export = schema["paths"]["/api/v1/export/"]["get"]["responses"]["200"]["content"]
+    assert export == {"application/x-ndjson": {"schema": {"type": "string", "format": "binary"}}}
+
+
+def test_every_query_value_is_bounded_and_the_api_refuses_beyond(client):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                value = parameter["schema"]
+                if parameter["in"] in ("query", "path") and value.get("type") == "string":
+                    assert "maxLength" in value, (method, path, parameter["name"])
+                if value.get("type") == "array":
+                    assert "maxItems" in value, (method, path, parameter["name"])
+                if value.get("type") == "integer":
+                    assert "maximum" in value, (method, path, parameter["name"])
+    parameters = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/procedures/"]["get"]["parameters"]}
+    assert parameters["search"]["maxLength"] == 100 and parameters["region"]["maxLength"] == 6
+    assert parameters["ordering"]["maxItems"] == 5 and parameters["page"]["maximum"] == 10_000
+    for params in (
+        {"search": "x" * 101},
+        {"ordering": "kind,-kind,title,slug,region,updated_at"},
+        {"page": 10_001},
+        {"updated_since": "2024-01-01T00:00:00." + "0" * 20 + "+08:00"},
+    ):
+        response = client.get("/api/v1/procedures/", params)
+        assert response.status_code == 400, params
+        assert response.json()["errors"][0]["parameter"] == next(iter(params))
+    assert client.get("/api/v1/procedures/", {"ordering": "kind,title,slug,region,-updated_at"}).status_code == 200
+
+
+def test_the_deploy_checks_find_nothing_with_production_settings():
+    import subprocess
+    import sys
+
+    from scripts.servers import ROOT, production_env
+
+    env = production_env("sqlite:///:memory:") | {"DJANGO_SECURE_SSL_REDIRECT": "1"}
+    command = [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"]
+    checked = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert checked.returncode == 0, checked.stderr
+    assert "System check identified no issues" in checked.stdout

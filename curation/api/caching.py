@@ -106,6 +106,13 @@ def response_key(request: HttpRequest, revision: str) -> str:
     return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
 
 
+def names_answer(request: HttpRequest, etag: str) -> bool:
+    """If-None-Match names this very answer. Only a 200 carries its ETag, so a client can name one only after the
+    request was answered with a 200: the 304 needs no view."""
+    offered = {tag.strip().removeprefix("W/") for tag in request.headers.get("If-None-Match", "").split(",")}
+    return etag in offered
+
+
 def not_modified(request: HttpRequest, etag: str, last_modified: int) -> bool:
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match is not None:
@@ -207,8 +214,9 @@ class StaffAnswersMiddleware:
 
 
 class ConditionalGetMiddleware:
-    """Names each public answer (`PublicAnswer`, kept on the request for the response cache) and answers a
-    matching If-None-Match or If-Modified-Since with a 304 before anything is rendered or read."""
+    """Names each public answer (`PublicAnswer`, kept on the request for the response cache) and answers an
+    If-None-Match naming it with a 304 before anything is rendered or read; `*` and If-Modified-Since, which name no
+    answer, once the view (or the response cache) has answered 200."""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
@@ -217,12 +225,17 @@ class ConditionalGetMiddleware:
         answer = request.public_answer = PublicAnswer.of(request)
         if answer is None:
             return self.get_response(request)
-        if not_modified(request, answer.etag, answer.last_modified):
+        if names_answer(request, answer.etag):
             response = HttpResponseNotModified()
         else:
             response = self.get_response(request)
             if response.status_code != 200:
                 return response
+            # `*` and a date match whatever answer there is, so only once the view has answered 200: a malformed
+            # request stays a 400, an unknown address a 404.
+            if not_modified(request, answer.etag, answer.last_modified):
+                response.close()
+                response = HttpResponseNotModified()
         answer.set_validators(response)
         return response
 

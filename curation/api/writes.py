@@ -26,7 +26,7 @@ from curation import workflow
 from curation.choices import Status
 from curation.history import changes_since, history_entries
 from curation.models import ContentModel, StaleEdit, linkable
-from kb.api.problems import ChangeSerializer
+from kb.api.problems import VersionChangeSerializer
 
 from .staff import (
     ArchiveSerializer,
@@ -245,7 +245,7 @@ class StaffContentViewSet(
             detail,
             current_version=current.version,
             based_on_version=based_on,
-            changes=ChangeSerializer(changes, many=True).data,
+            changes=VersionChangeSerializer(changes, many=True).data,
         )
 
     def check_editable(self, obj: ContentModel) -> None:

@@ -4,6 +4,7 @@ import datetime
 
 import django_filters
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -12,6 +13,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import NotFound, ValidationError
 
 from kb.validators import lower_case_slug
+
+# The longest date-time a query parameter takes: with microseconds and an offset one has 32 characters; the schema
+# says so (maxLength), so the API refuses longer ones rather than read them.
+DATE_TIME_MAX_LENGTH = 40
 
 
 class BoundedIsoDateTimeField(django_filters.fields.IsoDateTimeField):
@@ -23,6 +28,8 @@ class BoundedIsoDateTimeField(django_filters.fields.IsoDateTimeField):
     LATEST = datetime.datetime(3000, 1, 1, tzinfo=datetime.UTC)
 
     def clean(self, value):
+        if isinstance(value, str):
+            MaxLengthValidator(DATE_TIME_MAX_LENGTH)(value)
         moment = super().clean(value)
         if moment is None:
             return None
@@ -50,7 +57,8 @@ def listing_or_unlisted(queryset: QuerySet, field: str, values) -> Q:
 
 
 # A slug query parameter as the schema describes it (ContentModel.slug: lower-case, at most 80 characters).
-SLUG_SCHEMA = {"type": "string", "pattern": lower_case_slug.regex.pattern, "maxLength": 80}
+SLUG_MAX_LENGTH = 80
+SLUG_SCHEMA = {"type": "string", "pattern": lower_case_slug.regex.pattern, "maxLength": SLUG_MAX_LENGTH}
 
 
 @extend_schema_field({**SLUG_SCHEMA, "example": "wuhan-change-in-app"})
@@ -59,7 +67,7 @@ class SlugFilter(django_filters.CharFilter):
     like (and the schema gives the pattern); a well-formed slug nothing has simply matches nothing."""
 
     def __init__(self, **kwargs) -> None:
-        kwargs.setdefault("max_length", 80)
+        kwargs.setdefault("max_length", SLUG_MAX_LENGTH)
         kwargs.setdefault("validators", [lower_case_slug])
         super().__init__(**kwargs)
 
@@ -100,8 +108,15 @@ class FilterBackend(DjangoFilterBackend):
         if filterset is None:
             return queryset
         refuse_empty(request, [name for name in filterset.filters if name not in self.may_be_empty])
-        if "ordering" in filterset.filters and "" in request.query_params.get("ordering", "x").split(","):
-            raise ValidationError({"ordering": [_("Name one field or more, separated by commas, with none empty.")]})
+        if "ordering" in filterset.filters:
+            fields = request.query_params.get("ordering", "x").split(",")
+            if "" in fields:
+                raise ValidationError(
+                    {"ordering": [_("Name one field or more, separated by commas, with none empty.")]}
+                )
+            # The schema's maxItems: more fields than there are can only repeat one.
+            if len(fields) > len(filterset.filters["ordering"].param_map):
+                raise ValidationError({"ordering": [_("Name each field at most once.")]})
         if not filterset.is_valid():
             errors = filterset.form.errors.as_data()
             if all(error.code == "unknown_region" for field in errors.values() for error in field):

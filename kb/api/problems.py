@@ -30,7 +30,9 @@ class ParameterErrorSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="Why it was refused, in the request's language.")
 
 
-class ChangeSerializer(serializers.Serializer):
+class VersionChangeSerializer(serializers.Serializer):
+    """A save of the content since the version that If-Match named (in a 412 answer)."""
+
     version = serializers.IntegerField(help_text="The version this save produced.")
     changed_at = serializers.DateTimeField()
     changed_by = serializers.CharField(allow_null=True, help_text="The staff user's username; null for the scheduler.")
@@ -59,7 +61,7 @@ class ProblemSerializer(serializers.Serializer):
     based_on_version = serializers.IntegerField(
         required=False, allow_null=True, help_text="Present for stale_version only: the version If-Match named."
     )
-    changes = ChangeSerializer(
+    changes = VersionChangeSerializer(
         many=True, required=False, help_text="Present for stale_version only: every save since that version."
     )
 

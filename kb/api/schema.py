@@ -8,10 +8,43 @@ from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer
 
+from .filters import DATE_TIME_MAX_LENGTH, SLUG_MAX_LENGTH
 from .problems import PROBLEM_CONTENT_TYPE, ProblemSerializer
 
 # Components that are either the public or the staff representation (see AutoSchema.get_response_serializers).
 EITHER_SUFFIX = "OrStaff"
+API_PREFIX = "/api/v1/"
+# ASCII only: a server refuses other bytes in a header before the app sees them.
+ASCII_HEADER = r"^[\x21-\x7e][\x20-\x7e]*$"
+
+# The response headers operations name (AutoSchema._headers), once each under components.headers.
+HEADERS = {
+    "X-Request-ID": {
+        "description": "The request's id in the server's logs: the client's own X-Request-ID when it is 8-64 "
+        "letters, digits, dots, dashes or underscores, otherwise a new one. Quote it when reporting a problem.",
+        "required": True,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 64},
+    },
+    "Cache-Control": {
+        "description": "How long and by whom the answer may be kept: anonymous reads publicly for a while, answers to "
+        "a token privately, writes, throttled answers and server errors not at all.",
+        "schema": {"type": "string"},
+    },
+    "ETag": {
+        "description": "Names this answer: send it back in If-None-Match to get a 304 while it is current. For "
+        'staff reads and writes of one item, "v<version>": send it in If-Match with the next change.',
+        "schema": {"type": "string"},
+    },
+    "Last-Modified": {
+        "description": "When the published content last changed (an HTTP date), for If-Modified-Since.",
+        "schema": {"type": "string"},
+    },
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    },
+}
 
 
 class AutoSchema(SpectacularAutoSchema):
@@ -34,6 +67,7 @@ class AutoSchema(SpectacularAutoSchema):
             "404": "Nothing is published at this address." if not writes else "No content has this slug.",
             "406": "The Accept header asks for something other than JSON.",
             "429": "Too many requests; the Retry-After header says when to try again.",
+            "503": "The database is unavailable; the Retry-After header says when to try again.",
         }
         if self._is_detail():
             errors["410"] = "The content was archived; `successor` points to its replacement, if any."
@@ -54,7 +88,42 @@ class AutoSchema(SpectacularAutoSchema):
             responses.setdefault(
                 status, {"description": description, "content": {PROBLEM_CONTENT_TYPE: {"schema": ref}}}
             )
+        if self._conditional():
+            responses["304"] = {
+                "description": "Not modified: If-None-Match names the current ETag, or nothing changed since "
+                "If-Modified-Since. No body."
+            }
+        for status, response in responses.items():
+            response["headers"] = {name: {"$ref": f"#/components/headers/{name}"} for name in self._headers(status)}
         return responses
+
+    def _conditional(self) -> bool:
+        """Anonymous reads are answered with 304 by kb's conditional GET (curation/api/caching.py)."""
+        return self.method == "GET" and not self._staff_only_read()
+
+    def _headers(self, status: str) -> list[str]:
+        names = ["X-Request-ID", "Cache-Control"]
+        if self.method == "GET" and status in ("200", "304"):
+            names += ["ETag", "Last-Modified"]
+        elif status in ("200", "201") and (self._needs_precondition() or self.method == "POST"):
+            names.append("ETag")
+        if status in ("429", "503"):
+            names.append("Retry-After")
+        return names
+
+    def _get_filter_parameters(self):
+        parameters = super()._get_filter_parameters()
+        # A text filter's max_length is checked (a 400 beyond it) but django-filter's schema leaves it out.
+        filters = getattr(getattr(self.view, "filterset_class", None), "base_filters", {})
+        for parameter in parameters:
+            max_length = getattr(filters.get(parameter["name"]), "extra", {}).get("max_length")
+            if max_length is not None and parameter["schema"].get("type") == "string":
+                parameter["schema"].setdefault("maxLength", max_length)
+        return parameters
+
+    def get_tags(self) -> list[str]:
+        # By resource (`card-types`, `lookup`): generators group operations by tag.
+        return [self.path.removeprefix(API_PREFIX).split("/", 1)[0]]
 
     def _staff_only_read(self) -> bool:
         return getattr(self.view, "action", None) in getattr(self.view, "staff_only_reads", ())
@@ -74,6 +143,25 @@ class AutoSchema(SpectacularAutoSchema):
 
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())
+        if self._conditional():
+            # No pattern: a conditional GET reads what it can and ignores the rest (RFC 9110, 13.1), so no value of
+            # these headers is refused, an empty or non-ASCII one included.
+            parameters += [
+                OpenApiParameter(
+                    "If-None-Match",
+                    OpenApiTypes.STR,
+                    OpenApiParameter.HEADER,
+                    description="The ETag of an earlier answer: while it is current, the answer is a 304 without "
+                    "a body (anonymous reads).",
+                ),
+                OpenApiParameter(
+                    "If-Modified-Since",
+                    OpenApiTypes.STR,
+                    OpenApiParameter.HEADER,
+                    description="An HTTP date (Last-Modified of an earlier answer): if nothing changed since, the "
+                    "answer is a 304 without a body (anonymous reads; If-None-Match wins when both are sent).",
+                ),
+            ]
         if self._needs_precondition():
             parameters.append(
                 OpenApiParameter(
@@ -82,8 +170,7 @@ class AutoSchema(SpectacularAutoSchema):
                     OpenApiParameter.HEADER,
                     required=True,
                     description='The ETag of the staff GET (or of the last write) it is based on: "v<version>".',
-                    # ASCII only: a server refuses other bytes in a header before the app sees them.
-                    pattern=r"^[\x21-\x7e][\x20-\x7e]*$",
+                    pattern=ASCII_HEADER,
                 )
             )
         return parameters
@@ -102,6 +189,15 @@ class AutoSchema(SpectacularAutoSchema):
                 many=action == "list",
             )
         return super().get_response_serializers()
+
+
+def response_headers(result, generator, request, public):
+    """Postprocessing hook: the headers that AutoSchema._headers names, and where the API is served."""
+    result.setdefault("components", {})["headers"] = HEADERS
+    if request is not None:
+        # The address the schema was read from: a client generated from it talks to the same server.
+        result["servers"] = [{"url": request.build_absolute_uri("/").rstrip("/"), "description": "This server"}]
+    return result
 
 
 def either_representation(result, generator, request, public):
@@ -128,6 +224,23 @@ def published_values(parameter: str, values: Callable[[], list[str]], descriptio
     PUBLISHED_VALUES[parameter] = (values, description)
 
 
+# The longest value of a parameter whose pattern or format bounds it, and that the API refuses when longer: six-digit
+# region codes, ISO dates, date-times (kb.api.filters.BoundedIsoDateTimeField) and slugs (ContentModel.slug).
+REGION_CODE_PATTERN = "^[0-9]{6}$"
+SLUG_PATTERN = "^[-a-zA-Z0-9_]+$"
+FORMAT_MAX_LENGTHS = {"date": 10, "date-time": DATE_TIME_MAX_LENGTH}
+
+
+def max_length(schema: dict) -> int | None:
+    if "enum" in schema:
+        return max((len(value) for value in schema["enum"]), default=0) or None
+    if schema.get("pattern") == REGION_CODE_PATTERN:
+        return 6
+    if schema.get("pattern") == SLUG_PATTERN:
+        return SLUG_MAX_LENGTH
+    return FORMAT_MAX_LENGTHS.get(schema.get("format"))
+
+
 def describe_query_values(result, generator, request, public):
     """Postprocessing hook: says in the schema what the API refuses, so that a client (or a fuzzer) can tell a value
     the API accepts from one it answers with a 400: empty values, and slugs that are not published (listed, from the
@@ -143,6 +256,13 @@ def describe_query_values(result, generator, request, public):
                 schema = parameter.get("schema", {})
                 if parameter["in"] == "query" and schema.get("type") == "array":
                     schema.setdefault("minItems", 1)
+                    if parameter["name"] == "ordering":
+                        # Each field once, ascending or descending (kb.api.filters.FilterBackend refuses more).
+                        schema.setdefault("maxItems", len(schema["items"]["enum"]) // 2)
+                if schema.get("type") == "string" and "maxLength" not in schema:
+                    longest = max_length(schema)
+                    if longest is not None:
+                        schema["maxLength"] = longest
                 if parameter["in"] == "query" and parameter["name"] in MAY_BE_EMPTY and schema.get("type") == "string":
                     # Free text, but never a NUL character (refused with a 400 like every other parameter).
                     schema.setdefault("pattern", "^[^\u0000]*$")
@@ -150,6 +270,7 @@ def describe_query_values(result, generator, request, public):
                     continue
                 if parameter["name"] in enums:
                     parameter["schema"] = schema = dict(enums[parameter["name"]])
+                    schema["maxLength"] = max_length(schema)
                 schema.setdefault("minLength", 1)
     return result
 
@@ -170,4 +291,28 @@ def optional_beyond_always_sent(result, generator, request, public):
     for name, fields in ALWAYS_SENT.items():
         if name in schemas:
             schemas[name]["required"] = [field for field in schemas[name].get("required", []) if field in fields]
+    return result
+
+
+def name_enums(result, generator, request, public):
+    """Postprocessing hook: a query parameter's enumeration is titled with the name of the component that has the same
+    values (the `kind` of procedures is a ProcedureKindEnum), so that generators reuse that class; other enumerations
+    (ordering) lose the field's label as title, since two parameters may share a label (`kind` and `channel_kind` are
+    both "Kind") and generators would then make two classes of one name."""
+    components = {
+        frozenset(component["enum"]): name
+        for name, component in result.get("components", {}).get("schemas", {}).items()
+        if "enum" in component
+    }
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                enum_schema = schema.get("items", schema)
+                if "enum" not in enum_schema:
+                    continue
+                schema.pop("title", None)
+                name = components.get(frozenset(enum_schema["enum"]))
+                if name is not None:
+                    enum_schema["title"] = name
     return result

@@ -35,7 +35,9 @@ class SourceSerializer(serializers.ModelSerializer):
         fields = ["slug", "title", "publisher", "url", "published_on", "retrieved_on", "note", "updated_at"]
 
 
-class ChangeSerializer(serializers.Serializer):
+class ChangeNoteSerializer(serializers.Serializer):
+    """A public note on a significant change, dated with the day it took effect."""
+
     date = serializers.DateField(help_text="The day the change took effect for the public.")
     note = serializers.CharField(help_text="What changed, in a sentence or two.")
 
@@ -50,6 +52,6 @@ class PublicHistoryMixin(serializers.Serializer):
 
     history_fields = ["verified_at", "changes"]
 
-    @extend_schema_field(ChangeSerializer(many=True))
+    @extend_schema_field(ChangeNoteSerializer(many=True))
     def get_changes(self, obj) -> list[dict]:
         return public_changes(obj)
