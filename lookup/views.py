@@ -16,6 +16,11 @@ from .answer import lookup_answer
 from .cache import published_card_type_slugs
 from .serializers import OPTIONAL_SECTIONS, LookupSerializer
 
+SECTION = "|".join(OPTIONAL_SECTIONS)
+INCLUDE_PATTERN = f"^({SECTION})(,({SECTION}))*$"
+# Every optional section once: "channels,faqs".
+INCLUDE_MAX_LENGTH = len(",".join(OPTIONAL_SECTIONS))
+
 
 class LookupQuerySerializer(serializers.Serializer):
     region = serializers.CharField(validators=[code_validator], help_text="Six-digit division code, e.g. 420102.")
@@ -28,6 +33,7 @@ class LookupQuerySerializer(serializers.Serializer):
 
     include = serializers.CharField(
         required=False,
+        max_length=INCLUDE_MAX_LENGTH,
         help_text="Sections beyond the default, separated by commas: " + ", ".join(OPTIONAL_SECTIONS) + ".",
     )
     detail = serializers.ChoiceField(
@@ -61,11 +67,11 @@ class LookupView(APIView):
     @extend_schema(
         parameters=[
             LookupQuerySerializer,
-            # Comma-separated, as a repeated parameter is refused (kb/api/guards.py).
+            # Comma-separated in one string, as a repeated parameter is refused (kb/api/guards.py) and code
+            # generators send an array as repeated parameters whatever `explode` says.
             OpenApiParameter(
                 "include",
-                {"type": "array", "items": {"type": "string", "enum": list(OPTIONAL_SECTIONS)}, "uniqueItems": True},
-                explode=False,
+                {"type": "string", "pattern": INCLUDE_PATTERN, "maxLength": INCLUDE_MAX_LENGTH},
                 description=LookupQuerySerializer().fields["include"].help_text,
             ),
         ],

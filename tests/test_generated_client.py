@@ -139,7 +139,14 @@ def test_regions_lookup_and_export_read_as_typed_models(api, server):
     lookup = module("api.lookup.v1_lookup_retrieve").sync_detailed(client=client, region="420102", card_type=card_type)
     assert lookup.status_code == 200
     assert lookup.parsed.region.code == "420102" and lookup.parsed.procedures
-    assert all(step.position for procedure in lookup.parsed.procedures for step in procedure.steps)
+    assert all(step.instruction for procedure in lookup.parsed.procedures for step in procedure.steps)
+    # The compact default and the whole answer read as the same model.
+    detail = module("models.v1_lookup_retrieve_detail").V1LookupRetrieveDetail("full")
+    whole = module("api.lookup.v1_lookup_retrieve").sync_detailed(
+        client=client, region="420102", detail=detail, include="channels,faqs"
+    )
+    assert whole.status_code == 200 and whole.parsed.faqs and whole.parsed.channels
+    assert all(step.position for procedure in whole.parsed.procedures for step in procedure.steps)
     export = module("api.export.v1_export_retrieve").sync_detailed(client=client)
     assert export.status_code == 200
     lines = export.parsed.payload.read().decode().splitlines()
