@@ -68,7 +68,38 @@ def text_change(old: str | None, new: str | None) -> dict:
         else:
             add("delete", before[i1:i2])
             add("insert", after[j1:j2])
-    return {"old": old, "new": new, "segments": segments}
+    return {"old": old, "new": new, "segments": without_chaff(segments)}
+
+
+# difflib keeps any character the two texts share, so a rewritten phrase comes out as changes strewn with common
+# characters ("，", "后", "的") that mean nothing; an unchanged stretch this short between two changes is read as
+# part of one change.
+CHAFF = 2
+
+
+def without_chaff(segments: list[dict]) -> list[dict]:
+    result: list[dict] = []
+    deleted, inserted = "", ""
+
+    def flush() -> None:
+        nonlocal deleted, inserted
+        result.extend({"op": op, "text": text} for op, text in (("delete", deleted), ("insert", inserted)) if text)
+        deleted, inserted = "", ""
+
+    for index, segment in enumerate(segments):
+        between_changes = 0 < index < len(segments) - 1 and (deleted or inserted)
+        if segment["op"] == "equal" and between_changes and len(segment["text"]) <= CHAFF:
+            deleted += segment["text"]
+            inserted += segment["text"]
+        elif segment["op"] == "equal":
+            flush()
+            result.append(segment)
+        elif segment["op"] == "delete":
+            deleted += segment["text"]
+        else:
+            inserted += segment["text"]
+    flush()
+    return result
 
 
 def diff(model: type[ContentModel], old: Version | None, new: Version, *, with_status: bool = False) -> dict:
