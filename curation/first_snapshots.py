@@ -12,27 +12,30 @@ What the snapshot holds, by the best evidence history has:
   which copied the original's steps); failing that, the procedure's steps as they stand, since only a record could
   have changed them since.
 
-Used by data migrations, with the historical models of the migration state (`apps`), never the live ones.
+Used by data migrations, with the historical models of the migration state (`apps`), never the live ones. The
+core knows no content app: a migration names the rows its models own (`owned`: model name → key of the snapshot →
+how to read them as they stand, from `apps` and the owner's primary key).
 """
 
 from collections.abc import Callable
 
 LINKS_CHANGED = "links changed"
-OWNED = {"procedures.procedure": ("steps",)}
+
+Owned = dict[str, Callable[..., list]]
 
 
-def completer(app_label: str, model_names: list[str]) -> Callable:
+def completer(app_label: str, model_names: list[str], owned: dict[str, Owned] | None = None) -> Callable:
     def complete(apps, schema_editor) -> None:
         for name in model_names:
-            complete_model(apps, app_label, name)
+            complete_model(apps, app_label, name, (owned or {}).get(name, {}))
 
     return complete
 
 
-def complete_model(apps, app_label: str, model_name: str) -> None:
+def complete_model(apps, app_label: str, model_name: str, owned: Owned | None = None) -> None:
     model = apps.get_model(app_label, model_name)
     history = apps.get_model(app_label, f"Historical{model_name}")
-    owned = OWNED.get(model._meta.label_lower, ())
+    owned = owned or {}
     by_object: dict[int, list] = {}
     for record in history.objects.order_by("history_date", "history_id"):
         by_object.setdefault(record.id, []).append(record)
@@ -51,9 +54,9 @@ def complete_model(apps, app_label: str, model_name: str) -> None:
         later = records[len(burst) :]
         snapshot = {}
         for key in keys:
-            value = next((snapshot[key] for snapshot in reversed(held) if key in snapshot), None)
+            value = next((kept[key] for kept in reversed(held) if key in kept), None)
             if key in owned and not value:
-                value = earliest_owned(history, pk, key, later) or current(apps, model, pk, key)
+                value = earliest_owned(history, pk, key, later) or owned[key](apps, pk)
             if value is None:
                 value = next((r.related_snapshot[key] for r in later if key in (r.related_snapshot or {})), None)
             if value is None:
@@ -75,13 +78,10 @@ def earliest_owned(history, pk: int, key: str, later: list) -> list | None:
 
 
 def current(apps, model, pk: int, key: str) -> list:
+    """The object's links of relation `key` as they stand, by public identifier, sorted as a snapshot holds them."""
     obj = model._base_manager.filter(pk=pk).first()
     if obj is None:
         return []
-    if key == "steps":
-        step = apps.get_model("procedures", "Step")
-        rows = step.objects.filter(procedure_id=pk).order_by("position")
-        return [{"position": s.position, "instruction": s.instruction, "ui_path": s.ui_path} for s in rows]
     field = model._meta.get_field(key)
     identifier = "code" if field.related_model._meta.label == "regions.Region" else "slug"
     return sorted(str(value) for value in getattr(obj, key).values_list(identifier, flat=True))

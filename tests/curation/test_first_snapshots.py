@@ -1,6 +1,8 @@
 """The data migration that completes first versions written in pieces (curation/first_snapshots.py): the object
 saved, then its links set, then its steps written, as load_content did before it recorded one whole version."""
 
+from importlib import import_module
+
 import pytest
 from django.apps import apps
 
@@ -10,6 +12,9 @@ from procedures.models import Procedure, Step
 from tests.factories import make_procedure
 
 pytestmark = pytest.mark.django_db
+
+# What procedures' migration tells the core about the rows a procedure owns.
+OWNED = {"steps": import_module("procedures.migrations.0005_complete_first_snapshots").current_steps}
 
 
 def written_in_pieces() -> Procedure:
@@ -31,7 +36,7 @@ def test_the_first_version_gets_the_links_and_steps_written_with_it(publisher):
     with pytest.raises(workflow.WorkflowError, match="至少"):
         workflow.revert(procedure, publisher, record=first)
 
-    complete_model(apps, "procedures", "Procedure")
+    complete_model(apps, "procedures", "Procedure", OWNED)
 
     first.refresh_from_db()
     sources = sorted(procedure.sources.values_list("slug", flat=True))
@@ -50,12 +55,12 @@ def test_the_first_version_gets_the_links_and_steps_written_with_it(publisher):
 
 def test_whole_first_versions_are_left_as_they_are(editor):
     procedure = written_in_pieces()
-    complete_model(apps, "procedures", "Procedure")
+    complete_model(apps, "procedures", "Procedure", OWNED)
     copy = workflow.start_edit(procedure, editor)
     first = copy.history.get()
     Step.objects.filter(procedure=procedure).delete()
 
-    complete_model(apps, "procedures", "Procedure")
+    complete_model(apps, "procedures", "Procedure", OWNED)
 
     first.refresh_from_db()
     assert len(first.related_snapshot["steps"]) == 2
