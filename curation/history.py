@@ -104,7 +104,8 @@ def history_entries(obj: ContentModel) -> list[dict]:
                 "status": record.status,
                 "reason": record.history_change_reason,
                 "changed_fields": changed_fields(record, previous),
-                "diff": record_diff(previous, record),
+                # The first version changed nothing, as its empty changed_fields say.
+                "diff": record_diff(previous, record) or {"fields": [], "links": [], "steps": []},
             }
         )
         previous = record

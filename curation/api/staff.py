@@ -344,9 +344,7 @@ class HistoryEntrySerializer(serializers.Serializer):
     changed_fields = serializers.ListField(
         child=serializers.CharField(), help_text="What this save changed: fields, links and steps."
     )
-    diff = VersionDiffSerializer(
-        allow_null=True, help_text="What this version changed against the one before; null for the first."
-    )
+    diff = VersionDiffSerializer(help_text="What this version changed against the one before; empty for the first.")
 
 
 # History: what changed, by whom, when.

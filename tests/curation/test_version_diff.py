@@ -164,7 +164,7 @@ def test_the_api_history_carries_the_structured_diff(editor, publisher):
     assert {"op": "insert", "text": "【个人登录】→"} in step2["ui_path"]["segments"]
     assert step5["instruction"]["old"] == before[5].instruction
     assert step5["instruction"]["new"].endswith(STEP_5_NEW_END)
-    assert history[-1]["diff"] is None
+    assert history[-1]["diff"] == {"fields": [], "links": [], "steps": []}
 
 
 def test_the_schema_documents_the_history_diff(client):
@@ -172,5 +172,6 @@ def test_the_schema_documents_the_history_diff(client):
     components = schema["components"]["schemas"]
     entry = components["HistoryEntry"]["properties"]
     assert "diff" in entry
-    diff_name = (entry["diff"].get("$ref") or entry["diff"]["allOf"][0]["$ref"]).rsplit("/", 1)[1]
+    diff_name = entry["diff"]["allOf"][0]["$ref"].rsplit("/", 1)[1]
+    assert "diff" in components["HistoryEntry"]["required"]
     assert set(components[diff_name]["properties"]) == {"fields", "links", "steps"}
