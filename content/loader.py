@@ -11,6 +11,8 @@ Two modes:
   This is what `make setup` and the container's start run, so a restart never undoes curation.
 """
 
+import contextlib
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +23,8 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from curation.choices import Status
-from curation.models import linkable
+from curation.history import record_history
+from curation.models import ContentModel, linkable
 from passwords.models import CardType, DefaultPasswordRule, PasswordPolicy
 from procedures.models import Channel, Faq, Procedure, Step
 from regions.models import Region
@@ -143,8 +146,9 @@ CITED = {"card_types", "channels", "rules", "policies", "procedures", "faqs"}
 
 
 class Loader:
-    def __init__(self, data: dict[str, Any], *, missing_only: bool = False) -> None:
+    def __init__(self, data: dict[str, Any], *, missing_only: bool = False, source_name: str = "content.yaml") -> None:
         self.data = data or {}
+        self.source_name = source_name
         self.missing_only = missing_only
         self.report = LoadReport()
         self.regions: dict[str, Region] = {}
@@ -186,7 +190,16 @@ class Loader:
                 if section.key in CITED and not row.get("sources"):
                     raise ContentError(f"{section.key} {slug}: every fact cites at least one source")
 
-    def upsert(self, model: type[models.Model], lookup: dict[str, Any], values: dict[str, Any], links: dict):
+    def upsert(
+        self,
+        model: type[models.Model],
+        lookup: dict[str, Any],
+        values: dict[str, Any],
+        links: dict,
+        owned: Callable[[Any], bool] | None = None,
+    ):
+        """Creates or updates one row and its links; `owned` writes the rows it owns (a procedure's steps) and
+        says whether they changed."""
         label = model._meta.model_name
         instance = model.objects.filter(**lookup).first()
         if instance is not None and self.missing_only:
@@ -212,14 +225,23 @@ class Loader:
             instance.full_clean()
         except ValidationError as error:
             raise ContentError(f"{label} {lookup}: {error.message_dict}") from None
-        if outcome != "unchanged":
-            instance.save()
-        for name, wanted in links.items():
-            manager = getattr(instance, name)
-            if set(manager.values_list("pk", flat=True)) != {obj.pk for obj in wanted}:
-                manager.set(wanted)
-                if outcome == "unchanged":
-                    outcome = "updated"
+        created = outcome == "created"
+        # Content is recorded in history once, when its links and owned rows are in place too: a first version
+        # without them could not be reverted to (a procedure needs its steps).
+        deferred = instance.history_deferred() if isinstance(instance, ContentModel) else contextlib.nullcontext()
+        with deferred:
+            if outcome != "unchanged":
+                instance.save()
+            for name, wanted in links.items():
+                manager = getattr(instance, name)
+                if set(manager.values_list("pk", flat=True)) != {obj.pk for obj in wanted}:
+                    manager.set(wanted)
+                    if outcome == "unchanged":
+                        outcome = "updated"
+            if owned is not None and owned(instance) and outcome == "unchanged":
+                outcome = "updated"
+        if isinstance(instance, ContentModel) and outcome != "unchanged":
+            record_history(instance, reason=f"loaded from {self.source_name}", created=created)
         self.report.count(outcome, label)
         return instance, True
 
@@ -237,17 +259,20 @@ class Loader:
                 if section.model is Procedure:
                     values["requirements"] = "\n".join(row.get("requirements", []))
                 links = {name: resolve(self, row.get(name)) for name, resolve in section.links.items()}
-                instance, written = self.upsert(section.model, {"slug": row["slug"]}, values, links)
-                if section.model is Procedure and written:
-                    self.steps(instance, row.get("steps", []))
+                owned = None
+                if section.model is Procedure:
+                    owned = functools.partial(self.steps, rows=row.get("steps", []))
+                self.upsert(section.model, {"slug": row["slug"]}, values, links, owned)
         return self.report
 
-    def steps(self, procedure: Procedure, rows: list[dict]) -> None:
+    def steps(self, procedure: Procedure, rows: list[dict]) -> bool:
+        """Makes the procedure's steps what the file says; whether any changed."""
         if not rows:
             raise ContentError(f"procedure {procedure.slug}: a procedure needs at least one step")
         for row in rows:
             if unknown := set(row) - {"instruction", "ui_path"}:
                 raise ContentError(f"procedure {procedure.slug}: unknown step keys {sorted(unknown)}")
+        before = sum(self.report.created.values()) + sum(self.report.updated.values())
         # Steps beyond the fixture's last one are leftovers of a longer earlier version.
         stale = procedure.steps.filter(position__gt=len(rows))
         if stale.exists():
@@ -256,10 +281,11 @@ class Loader:
         for position, row in enumerate(rows, start=1):
             values = {"instruction": row["instruction"], "ui_path": row.get("ui_path", "")}
             self.upsert(Step, {"procedure": procedure, "position": position}, values, {})
+        return sum(self.report.created.values()) + sum(self.report.updated.values()) != before
 
 
 def load_content(path: Path = DEFAULT_FIXTURE, *, missing_only: bool = False) -> LoadReport:
     with open(path, encoding="utf-8") as handle:
         data = yaml.safe_load(handle)
     with transaction.atomic():
-        return Loader(data, missing_only=missing_only).load()
+        return Loader(data, missing_only=missing_only, source_name=Path(path).name).load()

@@ -21,7 +21,8 @@ from simple_history.admin import SimpleHistoryAdmin
 from . import workflow
 from .admin_filters import NeedsReviewFilter
 from .choices import Status
-from .history import pending_changes, record_history, related_changes, stale_summary
+from .diff import is_empty
+from .history import pending_changes, previous_record, record_diff, record_history, stale_summary
 from .models import AuditEntry, ChangeNote, ContentModel, StaleEdit
 
 
@@ -297,11 +298,18 @@ class ContentAdmin(SimpleHistoryAdmin):
     def _change_url(self, obj) -> str:
         return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
 
-    # History: simple-history's page lists field changes; add the links and steps, and revert for publishers.
+    # History: each version with what it changed (curation.diff: fields, links by name, steps), in place of
+    # simple-history's field list, and revert for publishers.
     def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
-        super().set_history_delta_changes(request, historical_records, foreign_keys_are_objs)
-        for newer, older in itertools.pairwise(historical_records):
-            newer.related_changes = related_changes(older.related_snapshot, newer.related_snapshot)
+        records = list(historical_records)
+        if not records:
+            return
+        # The oldest version on a page is compared with the one before it, on the next page.
+        older_than_page = previous_record(records[-1])
+        for newer, older in itertools.pairwise([*records, older_than_page]):
+            change = record_diff(older, newer)
+            # A version that changed nothing shown here (a check against the sources) lists no table.
+            newer.diff = None if change is None or is_empty(change) else change
 
     def history_view(self, request, object_id, extra_context=None):
         extra_context = {**(extra_context or {}), "may_revert": workflow.can_publish(request.user)}

@@ -4,12 +4,14 @@ import contextlib
 from collections.abc import Iterator
 from contextvars import ContextVar
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
-from .models import ContentModel, content_field_names
+from .diff import diff, version_of, version_of_record
+from .models import ContentModel
 
 _paused: ContextVar[bool] = ContextVar("history_paused", default=False)
 
@@ -102,6 +104,8 @@ def history_entries(obj: ContentModel) -> list[dict]:
                 "status": record.status,
                 "reason": record.history_change_reason,
                 "changed_fields": changed_fields(record, previous),
+                # The first version changed nothing, as its empty changed_fields say.
+                "diff": record_diff(previous, record) or {"fields": [], "links": [], "steps": []},
             }
         )
         previous = record
@@ -149,50 +153,20 @@ LABELS = {
 }
 
 
-def related_changes(older: dict | None, newer: dict | None, *, names_only: bool = False) -> list[str]:
-    """How the links and owned rows differ between two snapshots, one line per kind of relation."""
-    older, newer = older or {}, newer or {}
-    lines = []
-    for key in sorted(set(older) | set(newer)):
-        before, after = older.get(key, []), newer.get(key, [])
-        if before == after:
-            continue
-        label = LABELS[key]() if key in LABELS else key
-        if names_only:
-            lines.append(label)
-        elif key == "steps":
-            lines.append(f"{label}: {_describe_steps(before)} → {_describe_steps(after)}")
-        else:
-            added = sorted(set(after) - set(before))
-            removed = sorted(set(before) - set(after))
-            parts = [f"+{value}" for value in added] + [f"−{value}" for value in removed]
-            lines.append(f"{label}: {' '.join(parts)}")
-    return lines
+def pending_changes(copy: ContentModel) -> dict:
+    """What publishing a pending edit would change on its original (see `curation.diff.diff`)."""
+    return diff(type(copy), version_of(copy.draft_of), version_of(copy))
 
 
-def _describe_steps(steps: list[dict]) -> str:
-    return " / ".join(f"{step['position']}. {step['instruction'][:30]}" for step in steps) or "—"
+def previous_record(record):
+    """The version before historical `record`, in the order history_entries reads them."""
+    earlier = Q(history_date__lt=record.history_date) | Q(history_date=record.history_date, history_id__lt=record.pk)
+    siblings = type(record).objects.filter(id=record.id)
+    return siblings.filter(earlier).order_by("history_date", "history_id").last()
 
 
-def pending_changes(copy: ContentModel) -> list[tuple[str, str, str]]:
-    """What publishing a pending edit would change on its original: (what, published, pending) per difference."""
-    original = copy.draft_of
-    rows = []
-    for attname in content_field_names(type(copy)):
-        field = next(f for f in type(copy)._meta.concrete_fields if f.attname == attname)
-        before, after = _shown(original, field), _shown(copy, field)
-        if before != after:
-            rows.append((str(field.verbose_name), before, after))
-    for line in related_changes(original.history_related_snapshot(), copy.history_related_snapshot()):
-        label, _sep, change = line.partition(": ")
-        rows.append((label, "", change))
-    return rows
-
-
-def _shown(obj: ContentModel, field) -> str:
-    value = getattr(obj, field.name)
-    if field.choices:
-        return str(getattr(obj, f"get_{field.name}_display")())
-    if value is None or value == "":
-        return "—"
-    return str(value)
+def record_diff(previous, record) -> dict | None:
+    """What historical `record` changed against the one before it; None for the first, which changed nothing."""
+    if previous is None:
+        return None
+    return diff(record.instance_type, version_of_record(previous), version_of_record(record), with_status=True)

@@ -354,6 +354,9 @@ def test_a_new_procedure_is_imported_with_its_steps_and_bad_steps_are_refused(cl
     assert procedure.status == "draft"
     assert sorted(procedure.card_types.values_list("slug", flat=True)) == ["medical-insurance-voucher", "ssc-gen2"]
     assert procedure.steps.count() == len(row["steps"].splitlines())
+    # One whole first version: a revert to it brings back the links and steps the file gave.
+    (first,) = procedure.history.all()
+    assert first.history_type == "+" and first.related_snapshot == procedure.history_related_snapshot()
 
 
 def test_content_in_review_is_refused_for_editors_and_accepted_for_publishers(client, editor):

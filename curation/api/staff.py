@@ -279,6 +279,60 @@ class RevertSerializer(JsonTypes):
     history_id = serializers.IntegerField(min_value=1, help_text="The `history_id` of a version in its history.")
 
 
+class SegmentSerializer(serializers.Serializer):
+    op = serializers.ChoiceField(
+        choices=["equal", "delete", "insert"],
+        help_text="equal: on both sides; delete: only in the old text; insert: only in the new one.",
+    )
+    text = serializers.CharField()
+
+
+class TextChangeSerializer(serializers.Serializer):
+    old = serializers.CharField(allow_null=True, help_text="The whole old text; null where there was none.")
+    new = serializers.CharField(allow_null=True, help_text="The whole new text; null where there is none.")
+    segments = SegmentSerializer(
+        many=True,
+        help_text="Both texts in order, cut where they differ (Chinese by character, Latin by word): the old text is "
+        "the equal and delete segments, the new one the equal and insert segments.",
+    )
+
+
+class FieldChangeSerializer(TextChangeSerializer):
+    field = serializers.CharField()
+    label = serializers.CharField(help_text="The field's name, in the language of the request.")
+
+
+class LinkedRowSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="The slug (a region's code).")
+    name = serializers.CharField()
+
+
+class LinkChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    label = serializers.CharField()
+    kept = LinkedRowSerializer(many=True)
+    removed = LinkedRowSerializer(many=True)
+    added = LinkedRowSerializer(many=True)
+
+
+class StepChangeSerializer(serializers.Serializer):
+    change = serializers.ChoiceField(choices=["added", "removed", "moved", "changed"])
+    old_position = serializers.IntegerField(allow_null=True, help_text="Null for an added step.")
+    new_position = serializers.IntegerField(allow_null=True, help_text="Null for a removed step.")
+    instruction = TextChangeSerializer()
+    ui_path = TextChangeSerializer()
+
+
+class VersionDiffSerializer(serializers.Serializer):
+    fields = FieldChangeSerializer(many=True, help_text="Fields (and the status) that changed, with both values.")
+    links = LinkChangeSerializer(many=True, help_text="Links that changed: sources, card types, regions, procedures.")
+    steps = StepChangeSerializer(
+        many=True,
+        help_text="A procedure's steps that were added, removed, moved or changed; steps that only shifted are left "
+        "out.",
+    )
+
+
 class HistoryEntrySerializer(serializers.Serializer):
     history_id = serializers.IntegerField(help_text="Names this version for a revert.")
     version = serializers.IntegerField()
@@ -290,6 +344,7 @@ class HistoryEntrySerializer(serializers.Serializer):
     changed_fields = serializers.ListField(
         child=serializers.CharField(), help_text="What this save changed: fields, links and steps."
     )
+    diff = VersionDiffSerializer(help_text="What this version changed against the one before; empty for the first.")
 
 
 # History: what changed, by whom, when.
