@@ -1,0 +1,113 @@
+"""What changes what the public sees: the one predicate behind the public revision and the change feed.
+
+Every write to content reaches `changed(events)` (from `curation.signals`, and from the services that write in bulk):
+`events` are the changes the public can see, as the change feed will list them. A write with none (a draft, a pending
+edit) moves only the content revision; a write with some moves the public revision and records them as ChangeEvent
+rows in the same transaction. So the feed holds an event exactly when public answers change, and the reverse.
+"""
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.utils import timezone
+
+from .choices import Status
+from .models import ChangeAction, ChangeEvent, ContentModel, ContentRevision, linked_identifier
+from .revisions import SINGLETON_ID, bump_revision
+
+VISIBLE = (Status.PUBLISHED, Status.ARCHIVED)
+
+
+@dataclass(frozen=True)
+class Event:
+    model: type[models.Model]
+    identifier: str
+    action: str
+
+
+def state_of(obj: models.Model | None) -> list[Event]:
+    """What the public sees of `obj` as it stands now: a published row as updated, an archived one as archived, a
+    draft (or a pending edit) as nothing. Rows that are not content (regions) are always public."""
+    if obj is None or obj.pk is None:
+        return []
+    if not isinstance(obj, ContentModel):
+        return [Event(type(obj), str(getattr(obj, linked_identifier(type(obj)))), ChangeAction.UPDATED)]
+    if obj.status == Status.PUBLISHED:
+        return [Event(type(obj), obj.slug, ChangeAction.UPDATED)]
+    if obj.status == Status.ARCHIVED:
+        return [Event(type(obj), obj.slug, ChangeAction.ARCHIVED)]
+    return []
+
+
+# An event that says nothing the transaction's earlier event on the same row has not said (the feed shows the row
+# as it stands when read): a publish saves the row, its links and its change note, and is one `created`.
+REDUNDANT_AFTER = {
+    ChangeAction.CREATED: {ChangeAction.UPDATED},
+    ChangeAction.UPDATED: {ChangeAction.UPDATED},
+    ChangeAction.ARCHIVED: {ChangeAction.UPDATED, ChangeAction.ARCHIVED},
+    ChangeAction.DELETED: {ChangeAction.UPDATED, ChangeAction.ARCHIVED, ChangeAction.DELETED},
+}
+
+
+def changed(events: Iterable[Event]) -> None:
+    """Says that content changed; `events` are what the public sees of the change (none for a draft)."""
+    events = list(events)
+    if not events:
+        bump_revision(public=False)
+        return
+    if transaction.get_connection().in_atomic_block:
+        _record(events)
+    else:
+        # The bump's row lock is what orders the events' ids by commit: both must be in one transaction.
+        with transaction.atomic():
+            _record(events)
+
+
+def _record(events: list[Event]) -> None:
+    hook = bump_revision(public=True)
+    # An event written inside a savepoint that was rolled back since is no longer there to make a later one
+    # redundant; one written in a savepoint released since may be, but writing it again is harmless.
+    savepoints = transaction.get_connection().savepoint_ids
+    rows = []
+    for event in events:
+        content_type = ContentType.objects.get_for_model(event.model)
+        key = (content_type.pk, event.identifier)
+        last, written_in = hook.events.get(key, (None, ()))
+        if (
+            last is not None
+            and tuple(savepoints[: len(written_in)]) == written_in
+            and event.action in REDUNDANT_AFTER[last]
+        ):
+            continue
+        hook.events[key] = (event.action, tuple(savepoints))
+        rows.append(ChangeEvent(content_type=content_type, identifier=event.identifier, action=event.action))
+    ChangeEvent.objects.bulk_create(rows)
+
+
+def latest_cursor() -> int:
+    """The cursor after the last event (0 before any): a copy of the content as it stands now goes on from there."""
+    last = ChangeEvent.objects.aggregate(last=models.Max("id"))["last"] or 0
+    return max(last, pruned_through())
+
+
+def pruned_through() -> int:
+    return ContentRevision.objects.filter(pk=SINGLETON_ID).values_list("events_pruned_through", flat=True).first() or 0
+
+
+def prune(now: datetime.datetime | None = None) -> int:
+    """Removes the events older than CHANGE_FEED_RETENTION_DAYS; returns how many. A cursor before the newest removed
+    one cannot be continued from then on (the feed answers 410: export again)."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.CHANGE_FEED_RETENTION_DAYS)
+    with transaction.atomic():
+        through = ChangeEvent.objects.filter(at__lt=cutoff).aggregate(last=models.Max("id"))["last"]
+        if through is None:
+            return 0
+        ContentRevision.objects.filter(pk=SINGLETON_ID, events_pruned_through__lt=through).update(
+            events_pruned_through=through
+        )
+        deleted, _ = ChangeEvent.objects.filter(id__lte=through).delete()
+    return deleted
