@@ -53,6 +53,14 @@ REDUNDANT_AFTER = {
 }
 
 
+# An earlier event of the transaction that a later one makes pointless: a deleted procedure's steps go first, and
+# say "updated" of a row that is gone by the commit.
+SUPERSEDED_BY = {
+    ChangeAction.DELETED: {ChangeAction.UPDATED, ChangeAction.ARCHIVED},
+    ChangeAction.ARCHIVED: {ChangeAction.UPDATED},
+}
+
+
 def changed(events: Iterable[Event]) -> None:
     """Says that content changed; `events` are what the public sees of the change (none for a draft)."""
     events = list(events)
@@ -71,20 +79,27 @@ def _record(events: list[Event]) -> None:
     hook = bump_revision(public=True)
     # An event written inside a savepoint that was rolled back since is no longer there to make a later one
     # redundant; one written in a savepoint released since may be, but writing it again is harmless.
-    savepoints = transaction.get_connection().savepoint_ids
-    rows = []
+    savepoints = tuple(transaction.get_connection().savepoint_ids)
+    rows: list[ChangeEvent] = []
+    superseded: list[int] = []
     for event in events:
         content_type = ContentType.objects.get_for_model(event.model)
         key = (content_type.pk, event.identifier)
-        last, written_in = hook.events.get(key, (None, ()))
-        if (
-            last is not None
-            and tuple(savepoints[: len(written_in)]) == written_in
-            and event.action in REDUNDANT_AFTER[last]
-        ):
-            continue
-        hook.events[key] = (event.action, tuple(savepoints))
-        rows.append(ChangeEvent(content_type=content_type, identifier=event.identifier, action=event.action))
+        last = hook.events.get(key)
+        if last is not None and savepoints[: len(last[1])] == last[1]:
+            action, _written_in, row = last
+            if event.action in REDUNDANT_AFTER[action]:
+                continue
+            if action in SUPERSEDED_BY.get(event.action, ()):
+                if row.pk is None:
+                    rows.remove(row)
+                else:
+                    superseded.append(row.pk)
+        row = ChangeEvent(content_type=content_type, identifier=event.identifier, action=event.action)
+        hook.events[key] = (event.action, savepoints, row)
+        rows.append(row)
+    if superseded:
+        ChangeEvent.objects.filter(pk__in=superseded).delete()
     ChangeEvent.objects.bulk_create(rows)
 
 

@@ -88,9 +88,9 @@ class ForgetOnCommit:
 
     def __init__(self) -> None:
         self.public = False
-        # (content type id, identifier) → the last action recorded for that row in this transaction, and the
-        # savepoints open when it was (curation.events).
-        self.events: dict[tuple[int, str], tuple[str, tuple[str, ...]]] = {}
+        # (content type id, identifier) → the last action recorded for that row in this transaction, the
+        # savepoints open when it was, and its row (curation.events).
+        self.events: dict[tuple[int, str], tuple[str, tuple[str, ...], models.Model]] = {}
 
     def __call__(self) -> None:
         self.ran = True
