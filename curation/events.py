@@ -6,8 +6,10 @@ edit) moves only the content revision; a write with some moves the public revisi
 rows in the same transaction. So the feed holds an event exactly when public answers change, and the reverse.
 """
 
+import contextlib
+import contextvars
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -61,11 +63,25 @@ SUPERSEDED_BY = {
 }
 
 
+_paused = contextvars.ContextVar("feed_paused", default=False)
+
+
+@contextlib.contextmanager
+def feed_paused() -> Iterator[None]:
+    """Public changes inside move the public revision but record no event: for restoring a backup, which brings the
+    feed's own events (under their own ids, which new ones would collide with)."""
+    token = _paused.set(True)
+    try:
+        yield
+    finally:
+        _paused.reset(token)
+
+
 def changed(events: Iterable[Event]) -> None:
     """Says that content changed; `events` are what the public sees of the change (none for a draft)."""
     events = list(events)
-    if not events:
-        bump_revision(public=False)
+    if not events or _paused.get():
+        bump_revision(public=bool(events))
         return
     if transaction.get_connection().in_atomic_block:
         _record(events)
@@ -111,6 +127,16 @@ def latest_cursor() -> int:
 
 def pruned_through() -> int:
     return ContentRevision.objects.filter(pk=SINGLETON_ID).values_list("events_pruned_through", flat=True).first() or 0
+
+
+def restored(*, using: str = "default") -> None:
+    """After a backup is loaded: what came before its oldest event is gone. A cursor older than that, or newer than
+    its newest (changes the backup does not hold), answers 410, and the app exports again."""
+    first = ChangeEvent.objects.using(using).aggregate(first=models.Min("id"))["first"]
+    ContentRevision.objects.using(using).get_or_create(pk=SINGLETON_ID, defaults={"changed_at": timezone.now()})
+    ContentRevision.objects.using(using).filter(pk=SINGLETON_ID).update(
+        events_pruned_through=first - 1 if first is not None else 0
+    )
 
 
 def prune(now: datetime.datetime | None = None) -> int:
