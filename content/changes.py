@@ -72,6 +72,12 @@ def sections() -> dict[type[Model], tuple[str, type]]:
     return {viewset.queryset.model: (kind, viewset) for kind, viewset in SECTIONS}
 
 
+def detail_path(model: type[Model], identifier: str) -> str:
+    """The public address of a row of `model` (a section of the export) by its public identifier."""
+    kind, viewset = sections()[model]
+    return reverse(f"api:{kind.replace('_', '-')}-detail", kwargs={viewset.lookup_field: identifier})
+
+
 class ChangesView(APIView):
     query_parameters = frozenset(ChangeQuerySerializer._declared_fields)
 
@@ -139,11 +145,10 @@ class ChangesView(APIView):
         results = []
         for event in events:
             model = types[event.content_type_id]
-            kind, viewset = by_model[model]
+            kind, _viewset = by_model[model]
             url = None
             if event.action != ChangeAction.DELETED:
-                path = reverse(f"api:{kind.replace('_', '-')}-detail", kwargs={viewset.lookup_field: event.identifier})
-                url = request.build_absolute_uri(path)
+                url = request.build_absolute_uri(detail_path(model, event.identifier))
             results.append(
                 {
                     "id": event.pk,

@@ -24,6 +24,11 @@ class APIRootView(routers.APIRootView):
         for name in ("lookup", "export", "changes"):
             response.data[name] = reverse(f"api:{name}", request=request, format=kwargs.get("format"))
         response.data["schema"] = reverse("schema", request=request)
+        # The Atom feeds of public change notes: nationwide, and per region (its six-digit code for {code}).
+        response.data["changes_atom"] = reverse("changes-atom", request=request)
+        response.data["region_changes_atom"] = reverse(
+            "region-changes-atom", kwargs={"code": "000000"}, request=request
+        ).replace("000000", "{code}")
         return response
 
 
