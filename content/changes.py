@@ -35,8 +35,18 @@ class CursorExpired(exceptions.APIException):
     default_code = "cursor_expired"
 
 
+class CursorField(serializers.IntegerField):
+    """Digits only: DRF's IntegerField also takes " 5", "+5", "5.0" and full-width digits, which the schema does not
+    call an integer, and which would name one cursor by many cache keys."""
+
+    def to_internal_value(self, data) -> int:
+        if not isinstance(data, str) or not data.isascii() or not data.isdigit():
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class ChangeQuerySerializer(serializers.Serializer):
-    since = serializers.IntegerField(
+    since = CursorField(
         min_value=0,
         max_value=MAX_CURSOR,
         help_text="The cursor to go on from: the export's Changes-Cursor header, or the `cursor` of the last page.",

@@ -184,7 +184,7 @@ def test_a_cursor_beyond_the_feed_answers_gone(client):
     problem(client.get(CHANGES, {"since": 2**62}), 410, "cursor_expired")
 
 
-@pytest.mark.parametrize("since", ["", "abc", "-1", "1.5", str(2**63)])
+@pytest.mark.parametrize("since", ["", "abc", "-1", "1.5", "5.0", " 5", "+5", "５", str(2**63)])
 def test_a_malformed_cursor_is_a_bad_request_naming_it(client, since):
     body = problem(client.get(CHANGES, {"since": since}), 400, "invalid_parameter")
     assert [error["parameter"] for error in body["errors"]] == ["since"]
