@@ -5,6 +5,7 @@ changes at once. Everything through HTTP, as clients see it."""
 import pytest
 
 from curation.models import ChangeEvent, ContentRevision
+from passwords.models import DefaultPasswordRule
 from tests.staff import rule_body, staff_client, write
 
 RULES = "/api/v1/password-rules/"
@@ -93,3 +94,23 @@ def test_a_transaction_that_saves_a_draft_then_publishes_bumps_each_revision_onc
     assert (after.number, after.public_number) == (row.number + 1, row.public_number + 1)
     created = ChangeEvent.objects.filter(identifier="draft-then-published")
     assert list(created.values_list("action", flat=True)) == ["created"]
+
+
+def test_an_import_of_drafts_and_of_an_edit_of_published_content_leaves_public_answers_alone(client, committed):
+    from tests.test_import_export import HUBEI_RULES, confirm, csv_file, exported_row, staff, upload
+
+    client.force_login(staff("editors", "importing-editor"))
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    row = exported_row(client, DefaultPasswordRule, "wuhan-fixed-1234")
+    public = validators(client, RULES)
+    before = ContentRevision.objects.get()
+    events = ChangeEvent.objects.count()
+
+    preview = upload(client, DefaultPasswordRule, csv_file([*HUBEI_RULES, {**row, "value": "4321"}]), "mixed.csv")
+    assert committed(lambda: confirm(client, preview)).status_code == 302
+
+    assert DefaultPasswordRule.objects.get(slug="wuhan-fixed-1234-edit").value == "4321"
+    after = ContentRevision.objects.get()
+    assert (after.number, after.public_number) == (before.number + 1, before.public_number)
+    assert ChangeEvent.objects.count() == events
+    assert validators(client, RULES) == public
