@@ -173,7 +173,9 @@ def test_a_cursor_older_than_the_retention_answers_gone(client, committed, publi
     with mock.patch("django.utils.timezone.now", return_value=later):
         call_command("prune_changes", stdout=io.StringIO())
     body = problem(client.get(CHANGES, {"since": old}), 410, "cursor_expired")
-    assert "export" in body["detail"]
+    assert "重新下载导出文件" in body["detail"]
+    english = client.get(CHANGES, {"since": old}, HTTP_ACCEPT_LANGUAGE="en").json()["detail"]
+    assert "download the export again" in english
     # The export's cursor after pruning goes on from there.
     _store, fresh = exported(client)
     assert client.get(CHANGES, {"since": fresh}).json()["results"] == []
