@@ -20,6 +20,7 @@ from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import connections, transaction
 
+from curation import events
 from curation.history import history_paused
 
 CONTENT_APPS = ["regions", "curation", "sources", "passwords", "procedures", "auth.group", "auth.user"]
@@ -72,7 +73,8 @@ def import_json(path: Path, *, database: str = "default") -> None:
     stamps: dict[type, dict] = defaultdict(dict)
     # The history is restored from the backup; the links being set again must not add versions to it.
     rows = renamed_models(json.loads(Path(path).read_text(encoding="utf-8")))
-    with transaction.atomic(using=database), history_paused():
+    # So are the change feed's events, under their ids: apps' cursors go on across a restore of the latest backup.
+    with transaction.atomic(using=database), history_paused(), events.feed_paused():
         waiting = []
         # The JSON is read once, above; Django's JSON deserializer is this one after its own json.loads.
         for item in serializers.deserialize("python", rows, using=database, handle_forward_references=True):
@@ -94,6 +96,7 @@ def import_json(path: Path, *, database: str = "default") -> None:
         with connection.cursor() as cursor:
             for statement in connection.ops.sequence_reset_sql(no_style(), models):
                 cursor.execute(statement)
+        events.restored(using=database)
 
 
 def is_postgres_dump(path: Path) -> bool:

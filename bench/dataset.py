@@ -95,8 +95,9 @@ def build_dataset(*, limit: int | None = None, seed: int = 2026) -> DatasetSize:
     )
     for citation_model in (RuleCitation, PolicyCitation, ChannelCitation, ProcedureCitation):
         citation_model.objects.bulk_create([c for c in citations if type(c) is citation_model], batch_size=2000)
-    # bulk_create sends no signals: tell every cache that content changed.
-    bump_revision()
+    # bulk_create sends no signals: tell every cache that content changed (the change feed is left out: nobody
+    # keeps an offline copy of the benchmark's rows).
+    bump_revision(public=True)
     if connection.vendor == "postgresql":
         # Fresh statistics, as autovacuum would gather them on a live database; without them the planner
         # takes the just-filled tables for nearly empty ones.

@@ -22,16 +22,18 @@ from pathlib import Path
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
+from django.db.models import Model, QuerySet
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from curation.api.viewsets import shows_changes
 from curation.changes import attach_change_notes
+from curation.events import latest_cursor
 from curation.revisions import Revision, current_revision
 from kb.api.encoding import accepts_gzip
 from passwords.api.views import CardTypeViewSet, DefaultPasswordRuleViewSet, PasswordPolicyViewSet
@@ -41,6 +43,8 @@ from sources.api.views import SourceViewSet
 
 logger = logging.getLogger(__name__)
 NDJSON = "application/x-ndjson"
+# The change feed's cursor of the content exported: /api/v1/changes/?since=<it> lists what changed after.
+CURSOR_HEADER = "Changes-Cursor"
 # In dependency order, so that a reader meets a region or source before whatever cites it.
 SECTIONS = [
     ("region", RegionViewSet),
@@ -58,21 +62,28 @@ CHUNK = 500
 STALE_SNAPSHOT_SECONDS = 120
 
 
+def public_rows(viewset) -> QuerySet:
+    """What the export holds of a section: every published row (every region)."""
+    queryset = viewset.queryset
+    if hasattr(queryset.model, "status"):
+        queryset = queryset.published()
+    return queryset
+
+
+def render_rows(viewset, objects: list[Model]) -> list[dict]:
+    """The rows as the export shows them; the change feed shows its rows the same way."""
+    if shows_changes(viewset.serializer_class):
+        attach_change_notes(objects)
+    return [viewset.serializer_class(obj).data for obj in objects]
+
+
 def export_lines() -> Iterator[str]:
     for kind, viewset in SECTIONS:
-        queryset = viewset.queryset
-        if hasattr(queryset.model, "status"):
-            queryset = queryset.published()
-        serializer_class = viewset.serializer_class
-        with_changes = shows_changes(serializer_class)
         # iterator(chunk_size) keeps memory flat and still runs the viewsets' prefetches, chunk by chunk; the
         # change notes are read per chunk too.
-        rows = queryset.order_by("pk").iterator(chunk_size=CHUNK)
+        rows = public_rows(viewset).order_by("pk").iterator(chunk_size=CHUNK)
         while chunk := list(islice(rows, CHUNK)):
-            if with_changes:
-                attach_change_notes(chunk)
-            for obj in chunk:
-                data = serializer_class(obj).data
+            for data in render_rows(viewset, chunk):
                 yield json.dumps({"type": kind, "data": data}, ensure_ascii=False, cls=DjangoJSONEncoder) + "\n"
 
 
@@ -80,8 +91,14 @@ def snapshot_path(revision: Revision, language: str) -> Path:
     return Path(settings.EXPORT_DIR) / f"export-{revision.token}-{language}.ndjson.gz"
 
 
+def cursor_path(path: Path) -> Path:
+    """Beside each snapshot, the change feed's cursor it was built at: the feed goes on from there."""
+    return path.with_name(path.name.removesuffix(".ndjson.gz") + ".cursor")
+
+
 def build_snapshot(path: Path) -> None:
-    """Writes the export into `path`, whole or not at all (a temporary file renamed into place)."""
+    """Writes the export into `path`, whole or not at all (a temporary file renamed into place), and its cursor
+    beside it first, so that a snapshot that exists has one."""
     started = time.perf_counter()
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".building-")
@@ -90,11 +107,14 @@ def build_snapshot(path: Path) -> None:
             outermost = not connection.in_atomic_block
             with transaction.atomic():
                 if outermost and connection.vendor == "postgresql":
-                    # One consistent view of the content across the export's many queries.
+                    # One consistent view of the content across the export's many queries, and of the change
+                    # feed: the cursor names the last event of the content exported, no earlier, no later.
                     with connection.cursor() as cursor:
                         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                cursor = latest_cursor()
                 for line in export_lines():
                     out.write(line.encode())
+        write_atomically(cursor_path(path), str(cursor))
         os.replace(temporary, path)
         logger.info("export built", extra={"duration_ms": round((time.perf_counter() - started) * 1000, 2)})
     except BaseException:
@@ -104,10 +124,17 @@ def build_snapshot(path: Path) -> None:
     remove_stale_snapshots(keep=path)
 
 
+def write_atomically(path: Path, text: str) -> None:
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".building-")
+    with os.fdopen(descriptor, "w") as out:
+        out.write(text)
+    os.replace(temporary, path)
+
+
 def remove_stale_snapshots(*, keep: Path) -> None:
     cutoff = time.time() - STALE_SNAPSHOT_SECONDS
-    for other in keep.parent.glob("export-*.ndjson.gz"):
-        if other != keep and other.stat().st_mtime < cutoff:
+    for other in keep.parent.glob("export-*"):
+        if other not in (keep, cursor_path(keep)) and other.stat().st_mtime < cutoff:
             with contextlib.suppress(FileNotFoundError):
                 other.unlink()
 
@@ -146,14 +173,25 @@ class ExportView(APIView):
             "FAQs. Built once per change of the content and served from storage: gzip-encoded "
             "(`Content-Encoding: gzip`) to clients whose Accept-Encoding takes gzip. Throttled more strictly than "
             "the rest of the API (API_EXPORT_THROTTLE_RATE, by default 10 an hour per client address); send "
-            "If-None-Match with the last ETag to get a 304 while nothing changed, and use `updated_since` on the "
-            "lists to sync changes in between."
+            "If-None-Match with the last ETag to get a 304 while nothing changed. The Changes-Cursor header is "
+            "where /api/v1/changes/ goes on from: its events, applied in order, keep the copy in step, deletions "
+            "and archiving included."
         ),
         # Bytes, for generators: NDJSON is not one JSON document, and a client reads it line by line.
         responses={(200, NDJSON): OpenApiResponse(OpenApiTypes.BINARY, description="NDJSON lines, UTF-8.")},
+        parameters=[
+            OpenApiParameter(
+                CURSOR_HEADER,
+                OpenApiTypes.INT,
+                OpenApiParameter.HEADER,
+                response=[200],
+                description="The change feed's cursor of the content exported: go on with /api/v1/changes/?since=.",
+            )
+        ],
     )
     def get(self, request: Request) -> HttpResponse:
         path = snapshot(current_revision(), get_language())
+        cursor = cursor_path(path).read_text()
         content_type = f"{NDJSON}; charset=utf-8"
         if accepts_gzip(request):
             response = FileResponse(open(path, "rb"), content_type=content_type)  # noqa: SIM115 (closed by Django)
@@ -161,5 +199,6 @@ class ExportView(APIView):
         else:
             response = StreamingHttpResponse(decompressed(path), content_type=content_type)
         response["Content-Disposition"] = 'inline; filename="yibao-kb.ndjson"'
+        response[CURSOR_HEADER] = cursor
         patch_vary_headers(response, ("Accept-Encoding",))
         return response

@@ -226,6 +226,16 @@ class ContentModel(RefusesNulCharacters, models.Model):
                     kwargs["update_fields"] = {*update_fields, "version"}
         super().save(*args, **kwargs)
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # What the public saw of the row before a save of this instance: a publish, an edit and an unpublish are
+        # told apart by it (curation.signals). Absent when the row was read without them.
+        loaded = instance.__dict__
+        if "status" in loaded and "slug" in loaded:
+            instance._public_as_loaded = (loaded["status"], loaded["slug"])
+        return instance
+
     def natural_key(self) -> tuple[str]:
         return (self.slug,)
 
@@ -302,13 +312,22 @@ def content_constraints(name: str) -> list[models.BaseConstraint]:
 
 
 class ContentRevision(models.Model):
-    """A single row whose number moves on with every change to content, so caches know when they are stale.
+    """A single row of two numbers: `number` moves on with every change to content (drafts included), the public
+    one only with changes the public can see, so that what is cached for the public survives a draft save.
 
-    Kept in the database rather than a cache so that every server process sees the same revision.
+    Kept in the database rather than a cache so that every server process sees the same revision. Its row lock,
+    taken by the first bump of a transaction, also puts the change feed's events in commit order (ChangeEvent).
     """
 
     number = models.PositiveBigIntegerField(_("revision"), default=0)
     changed_at = models.DateTimeField(_("changed at"))
+    public_number = models.PositiveBigIntegerField(_("public revision"), default=0)
+    public_changed_at = models.DateTimeField(_("public content changed at"), null=True)
+    events_pruned_through = models.PositiveBigIntegerField(
+        _("change events pruned through"),
+        default=0,
+        help_text=_("The newest change event removed by retention: an older cursor cannot be continued."),
+    )
 
     class Meta:
         # Made in the sources app before the curation core had its own; the table kept its name.
@@ -390,3 +409,31 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.object_repr}"
+
+
+class ChangeAction(models.TextChoices):
+    CREATED = "created", _("Created")
+    UPDATED = "updated", _("Updated")
+    ARCHIVED = "archived", _("Archived")
+    DELETED = "deleted", _("Deleted")
+
+
+class ChangeEvent(models.Model):
+    """One change the public can see, for apps that keep an offline copy: written in the transaction of the change,
+    where the public revision moves. The id is the feed's cursor; events are written only after the transaction
+    holds the revision row's lock, so ids grow in commit order and a reader never skips one committed later."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, verbose_name=_("content type"))
+    # The public identifier (a slug, a region's code): deleted rows have no id left to look up.
+    identifier = models.CharField(_("identifier"), max_length=80)
+    action = models.CharField(_("action"), max_length=8, choices=ChangeAction.choices)
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("change event")
+        verbose_name_plural = _("change events")
+        constraints = [one_of("action", ChangeAction, name="changeevent_action_valid", message=_("Unknown action."))]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action} {self.identifier}"

@@ -33,9 +33,9 @@ from import_export import fields, resources, widgets
 
 from . import workflow
 from .choices import AuditAction, Status
+from .events import changed
 from .history import one_history_record, record_created_in_bulk
 from .models import ContentModel, linkable, linked_identifier, linked_rows
-from .revisions import bump_revision
 
 LIST_SEPARATORS = re.compile(r"[;,]")
 
@@ -423,7 +423,8 @@ class ContentResource(resources.ModelResource):
                 instance.pk, instance._state.adding = None, True
             self._refuse_new_rows(result, error)
             return
-        bump_revision()
+        # New rows are drafts: nothing the public sees.
+        changed([])
         for instance, _row, number in self._new:
             result.rows[number - 1].object_id = instance.pk
 

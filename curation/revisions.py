@@ -1,8 +1,14 @@
-"""The content revision: bumped on every change to curated content; everything cached is keyed by it.
+"""The content revisions: what cached answers are keyed by, and when they move.
 
-The number lives in the database, so that every process agrees on it, and is mirrored in the cache, so that a
+Two numbers in one database row. The *public revision* moves only with changes the public can see (a published or
+archived row, what it owns or links, a publish, an archive, an unpublish, the deletion of a visible row; see
+`curation.signals`): every answer to the public (the response cache, rendered rows, the lookup's fragments, the
+export, ETags and Last-Modified) is keyed by it, so that a draft save leaves every phone's copy valid. The *content
+revision* moves with every change, drafts included, for whatever reads drafts.
+
+The numbers live in the database, so that every process agrees on them, and are mirrored in the cache, so that a
 warm request needs no SQL at all. The mirror is dropped when a change commits: the next reader fetches the new
-number. A change that is rolled back drops nothing, and no reader can see a number the database does not hold.
+numbers. A change that is rolled back drops nothing, and no reader can see a number the database does not hold.
 """
 
 import datetime
@@ -20,7 +26,8 @@ from django.utils import timezone
 from .models import ContentRevision
 
 SINGLETON_ID = 1
-CACHE_KEY = "kb:content-revision"
+# Holds (public, content) Revisions; renamed when it held one, so that no process reads the other shape.
+CACHE_KEY = "kb:content-revisions"
 
 
 @dataclass(frozen=True)
@@ -35,48 +42,96 @@ class Revision:
         return f"{self.number}.{int(self.changed_at.timestamp() * 1_000_000)}"
 
 
-def current_revision() -> Revision:
-    revision = cache.get(CACHE_KEY)
-    if revision is None:
+def _revisions(row: ContentRevision) -> tuple[Revision, Revision]:
+    return Revision(row.public_number, row.public_changed_at or row.changed_at), Revision(row.number, row.changed_at)
+
+
+def _both() -> tuple[Revision, Revision]:
+    revisions = cache.get(CACHE_KEY)
+    if revisions is None:
         row = ContentRevision.objects.filter(pk=SINGLETON_ID).first()
         if row is None:
-            row, _ = ContentRevision.objects.get_or_create(pk=SINGLETON_ID, defaults={"changed_at": timezone.now()})
-        revision = Revision(row.number, row.changed_at)
+            now = timezone.now()
+            row, _ = ContentRevision.objects.get_or_create(
+                pk=SINGLETON_ID, defaults={"changed_at": now, "public_changed_at": now}
+            )
+        revisions = _revisions(row)
         # add, not set: a change that committed meanwhile has stored its newer revision, which must win.
-        cache.add(CACHE_KEY, revision, settings.CONTENT_REVISION_CACHE_SECONDS)
-    return revision
+        cache.add(CACHE_KEY, revisions, settings.CONTENT_REVISION_CACHE_SECONDS)
+    return revisions
+
+
+def current_revision() -> Revision:
+    """The public revision: names the state of what the public sees, and keys every public answer."""
+    return _both()[0]
+
+
+def content_revision() -> Revision:
+    """The revision of all content, drafts and pending edits included: for what staff read."""
+    return _both()[1]
 
 
 def forget_revision() -> None:
-    """After a commit: store the committed revision, so that no reader can put back one it read before."""
+    """After a commit: store the committed revisions, so that no reader can put back one it read before."""
     cache.delete(CACHE_KEY)
     row = ContentRevision.objects.filter(pk=SINGLETON_ID).first()
     if row is not None:
-        cache.set(CACHE_KEY, Revision(row.number, row.changed_at), settings.CONTENT_REVISION_CACHE_SECONDS)
+        cache.set(CACHE_KEY, _revisions(row), settings.CONTENT_REVISION_CACHE_SECONDS)
 
 
 class ForgetOnCommit:
-    """The commit hook of one bump. Until it has run, later bumps in the same transaction have nothing to add."""
+    """The commit hook of one transaction's bumps. Until it has run, later bumps in the same transaction have nothing
+    to add: the content revision has moved, and the public one too once `public` is set. It also remembers the
+    change events written so far, so that one object changed many times in a transaction is one event."""
 
     ran = False
+
+    def __init__(self) -> None:
+        self.public = False
+        # (content type id, identifier) → the last action recorded for that row in this transaction, the
+        # savepoints open when it was, and its row (curation.events).
+        self.events: dict[tuple[int, str], tuple[str, tuple[str, ...], models.Model]] = {}
 
     def __call__(self) -> None:
         self.ran = True
         forget_revision()
 
 
-def bump_revision() -> None:
-    """Says that content changed. Once per transaction: its other changes commit under the same number."""
+def pending_bump() -> ForgetOnCommit | None:
     connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return None
     # A rolled-back savepoint drops the hooks registered inside it, and so the bump they stood for is redone.
-    pending = (hook for _ids, hook, _robust in connection.run_on_commit)
-    if connection.in_atomic_block and any(isinstance(hook, ForgetOnCommit) and not hook.ran for hook in pending):
-        return
+    for _ids, hook, _robust in connection.run_on_commit:
+        if isinstance(hook, ForgetOnCommit) and not hook.ran:
+            return hook
+    return None
+
+
+def bump_revision(*, public: bool) -> ForgetOnCommit:
+    """Says that content changed, and with `public` that the public can see the change. Once per transaction and
+    revision: its other changes commit under the same numbers. Returns the transaction's hook, which the change feed
+    writes its events through."""
+    hook = pending_bump()
+    if hook is not None and (hook.public or not public):
+        return hook
     now = timezone.now()
-    updated = ContentRevision.objects.filter(pk=SINGLETON_ID).update(number=F("number") + 1, changed_at=now)
+    fields: dict = {}
+    if hook is None:
+        fields |= {"number": F("number") + 1, "changed_at": now}
+    if public:
+        fields |= {"public_number": F("public_number") + 1, "public_changed_at": now}
+    updated = ContentRevision.objects.filter(pk=SINGLETON_ID).update(**fields)
     if not updated:
-        ContentRevision.objects.get_or_create(pk=SINGLETON_ID, defaults={"changed_at": now, "number": 1})
-    transaction.on_commit(ForgetOnCommit())
+        ContentRevision.objects.get_or_create(
+            pk=SINGLETON_ID,
+            defaults={"changed_at": now, "number": 1, "public_changed_at": now, "public_number": int(public)},
+        )
+    if hook is None:
+        hook = ForgetOnCommit()
+        transaction.on_commit(hook)
+    hook.public = hook.public or public
+    return hook
 
 
 def revision_key(*parts: object) -> str:

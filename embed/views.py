@@ -163,6 +163,11 @@ def widget(request: HttpRequest, code: str) -> HttpResponse:
                 "js": WIDGET_JS,
                 "json_ld": json_ld_script(structured_data(answer, service_name=title)),
                 "oembed_url": oembed_url,
+                "atom_url": request.build_absolute_uri(
+                    reverse("region-changes-atom", kwargs={"code": params["region"]})
+                ),
+                "atom_title": _("Medical insurance card passwords in %(region)s: changes")
+                % {"region": answer["region"]["name"]},
             },
         )
     response["Content-Security-Policy"] = WIDGET_CSP

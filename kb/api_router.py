@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework import routers
 from rest_framework.reverse import reverse
 
+from content.changes import ChangesView
 from content.export import ExportView
 from lookup.views import LookupView
 from passwords.api.views import CardTypeStaffViewSet, DefaultPasswordRuleStaffViewSet, PasswordPolicyStaffViewSet
@@ -13,15 +14,21 @@ from sources.api.views import SourceStaffViewSet
 
 
 class APIRootView(routers.APIRootView):
-    """The resources of Yibao KB's public API, the one-request lookup and the full export."""
+    """The resources of Yibao KB's public API, the one-request lookup, the full export, its change feed and the Atom
+    feeds of public change notes."""
 
     query_parameters = frozenset()
 
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
-        for name in ("lookup", "export"):
+        for name in ("lookup", "export", "changes"):
             response.data[name] = reverse(f"api:{name}", request=request, format=kwargs.get("format"))
         response.data["schema"] = reverse("schema", request=request)
+        # The Atom feeds of public change notes: nationwide, and per region (its six-digit code for {code}).
+        response.data["changes_atom"] = reverse("changes-atom", request=request)
+        response.data["region_changes_atom"] = reverse(
+            "region-changes-atom", kwargs={"code": "000000"}, request=request
+        ).replace("000000", "{code}")
         return response
 
 
@@ -43,5 +50,6 @@ router.register("sources", SourceStaffViewSet, basename="source")
 urlpatterns = [
     path("lookup/", LookupView.as_view(), name="lookup"),
     path("export/", ExportView.as_view(), name="export"),
+    path("changes/", ChangesView.as_view(), name="changes"),
     *router.urls,
 ]

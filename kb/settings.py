@@ -235,6 +235,11 @@ API_CACHE_STALE_IF_ERROR = env.int("API_CACHE_STALE_IF_ERROR", default=24 * 3600
 # Where the export (/api/v1/export/) is kept, gzipped, once per content revision and language; any writable
 # directory of the server's own disk.
 EXPORT_DIR = env.path("EXPORT_DIR", default=BASE_DIR / "var" / "exports")
+# How long the change feed (/api/v1/changes/) keeps its events: `manage.py prune_changes` removes older ones, and a
+# client whose cursor is older must export again (410). Longer than any offline copy is expected to go unsynced.
+CHANGE_FEED_RETENTION_DAYS = env.int("CHANGE_FEED_RETENTION_DAYS", default=90)
+# Events per page of the change feed.
+CHANGE_FEED_PAGE_SIZE = env.int("CHANGE_FEED_PAGE_SIZE", default=200)
 # Requests per client address; e.g. "120/min". Empty: no throttling.
 API_ANON_THROTTLE_RATE = env("API_ANON_THROTTLE_RATE", default="120/min") or None
 # The whole-dataset export is a megabyte or more a request: a client syncing an offline copy needs it rarely.
@@ -279,6 +284,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "faqs", "description": "Questions and answers."},
         {"name": "sources", "description": "What every fact cites."},
         {"name": "export", "description": "The whole published dataset as NDJSON."},
+        {"name": "changes", "description": "What changed in the published content since a cursor, for offline copies."},
     ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -2,7 +2,8 @@
 
 from django.db.models import F
 
-from curation.revisions import bump_revision, touch
+from curation.events import changed, state_of
+from curation.revisions import touch
 
 from .models import Procedure, Step
 
@@ -15,7 +16,7 @@ def park_steps(*, procedure: Procedure, step_ids: list[int]) -> None:
     if step_ids:
         Step.objects.filter(procedure=procedure, pk__in=step_ids).update(position=F("position") + PARKING_OFFSET)
         # update() sends no signal: say that the procedure changed.
-        bump_revision()
+        changed(state_of(procedure))
         touch(procedure)
 
 
@@ -27,5 +28,5 @@ def renumber_steps(*, procedure: Procedure) -> None:
     for pk, number in misplaced.items():
         Step.objects.filter(pk=pk).update(position=number)
     if misplaced:
-        bump_revision()
+        changed(state_of(procedure))
         touch(procedure)

