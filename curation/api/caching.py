@@ -1,14 +1,15 @@
 """Conditional GETs and whole-response caching for the public API and the embeddable widget, keyed by
-the content revision.
+the public revision.
 
-Every answer of the public API is a function of the request (path, query, language, Accept) and of the published
-content, whose state the content revision names. So:
+Every answer of the public API is a function of the request (path, query, language, Accept, Accept-Encoding) and of
+the published content, whose state the public revision names (curation/revisions.py; a draft save does not move it).
+So:
 - the ETag is derived from those inputs, without rendering the body, and If-None-Match is answered with 304
   before any view runs;
 - Last-Modified is the moment content last changed (the first change of the transaction that changed it last),
   for If-Modified-Since;
 - a rendered 200 is kept in the cache under the same key, and a repeat is served from there: no SQL at all.
-A publish bumps the revision, so every key changes at once and nothing stale can be served.
+A publish bumps the public revision, so every key changes at once and nothing stale can be served.
 
 Each concern is one middleware, outermost first: what caches on the way may do (`CacheControlMiddleware`), the
 throttle (kb.api.throttling), the staff answers' headers, the conditional GET, the response cache.
