@@ -11,6 +11,7 @@ import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -156,6 +157,55 @@ def _check_publishable(obj: ContentModel) -> None:
         raise WorkflowError(_("A procedure needs at least one step before it is published."))
 
 
+def last_editor(obj: ContentModel):
+    """Who saved `obj` last (its latest historical record's user), or None if nobody signed in did."""
+    record = obj.history.order_by("-history_date", "-history_id").first()
+    return record.history_user if record is not None else None
+
+
+def _check_four_eyes(obj: ContentModel, user: User) -> str:
+    """Content goes public only after someone other than its last editor looked at it: submitted for review, then
+    published (or scheduled) by another person. FOUR_EYES=False (small teams) lifts both; the audit says so."""
+    editor = last_editor(obj)
+    same_person = editor is not None and user is not None and editor.pk == user.pk
+    if not settings.FOUR_EYES:
+        return "without a second person" if same_person or obj.status == Status.DRAFT else ""
+    if obj.status == Status.DRAFT:
+        raise WorkflowError(
+            _("Submit this for review first: someone other than its last editor publishes it."), code="four_eyes"
+        )
+    if same_person:
+        raise WorkflowError(_("You saved this last: another publisher must review and publish it."), code="four_eyes")
+    return ""
+
+
+def _check_sources_published(obj: ContentModel) -> None:
+    """The public never sees a fact without its source: every source it cites is published first."""
+    if not any(field.name == "sources" for field in obj._meta.many_to_many):
+        return
+    unpublished = sorted(str(source) for source in obj.sources.exclude(status=Status.PUBLISHED))
+    if unpublished:
+        raise WorkflowError(
+            _("Publish the sources it cites first: %(sources)s.") % {"sources": "; ".join(unpublished)},
+            code="unpublished_source",
+        )
+
+
+def _check_not_cited(obj: ContentModel) -> None:
+    """A source published content still cites stays public, so that no published fact loses its evidence."""
+    citing = []
+    for model in content_models():
+        for field in model._meta.many_to_many:
+            if field.name == "sources" and field.related_model is type(obj):
+                citing += [str(row) for row in model._base_manager.filter(status=Status.PUBLISHED, sources=obj)]
+    if citing:
+        raise WorkflowError(
+            _("Published content still cites this source: %(citing)s. Change or archive that first.")
+            % {"citing": "; ".join(sorted(citing)[:5]) + ("; …" if len(citing) > 5 else "")},
+            code="cited",
+        )
+
+
 @transition(
     "submit",
     label=gettext_lazy("Submit for review"),
@@ -183,7 +233,9 @@ def publish(obj: ContentModel, user: User, note: str = "", *, scheduled: bool = 
     """Makes `obj` public; a pending edit is written onto its original, which is returned. `note` becomes a public
     change note. The scheduler passes `scheduled=True` and no user: a publisher approved it when scheduling."""
     _check_publishable(obj)
-    detail = "scheduled" if scheduled else ""
+    _check_sources_published(obj)
+    four_eyes = "" if scheduled else _check_four_eyes(obj, user)
+    detail = " ".join(filter(None, ["scheduled" if scheduled else "", four_eyes]))
     if obj.draft_of_id is not None:
         target = _merge_into_original(obj, user)
         detail = " ".join(filter(None, [detail, f"pending edit {obj.slug} merged"]))
@@ -287,6 +339,7 @@ def mark_verified(obj: ContentModel, user: User) -> ContentModel:
     publisher_only=True,
 )
 def archive(obj: ContentModel, user: User, replaced_by: ContentModel | None = None) -> ContentModel:
+    _check_not_cited(obj)
     obj.status = Status.ARCHIVED
     if replaced_by is not None:
         obj.replaced_by = replaced_by
@@ -307,9 +360,10 @@ def schedule(obj: ContentModel, user: User, when: datetime.datetime) -> ContentM
     if when <= timezone.now():
         raise WorkflowError({"publish_at": _("Choose a moment in the future, or publish now.")})
     _check_publishable(obj)
+    four_eyes = _check_four_eyes(obj, user)
     obj.publish_at = when
     _save(obj, user, f"scheduled for {when.isoformat()}")
-    audit(AuditAction.SCHEDULE, obj, user, when.isoformat())
+    audit(AuditAction.SCHEDULE, obj, user, " ".join(filter(None, [when.isoformat(), four_eyes])))
     return obj
 
 

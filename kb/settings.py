@@ -222,6 +222,9 @@ REST_FRAMEWORK = {
     # a client cannot pick its own identity (and throttle bucket) by sending the header.
     "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
 }
+# Four eyes: content is published (or scheduled) only after review, by someone other than its last editor. Small teams
+# may turn this off; the audit log then records each publication without a second person.
+FOUR_EYES = env.bool("CURATION_FOUR_EYES", default=True)
 # The largest request body the API reads (a 413 beyond): a procedure with its 50 steps is some tens of kB.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
 # How long a rendered API answer is kept; its key names the content revision, so a change never serves it again.

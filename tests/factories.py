@@ -24,6 +24,12 @@ def make_source(**fields) -> Source:
     return made(Source, **fields)
 
 
+def published_evidence() -> Source:
+    """A published source to cite (content citing a draft source cannot be published): a seeded one where the content
+    is loaded, so that citing it is no public change of its own."""
+    return Source.objects.filter(status="published").order_by("pk").first() or make_source(status="published")
+
+
 def make_card_type(**fields) -> CardType:
     fields.setdefault("medium", "physical")
     fields.setdefault("has_financial_account", True)
@@ -38,7 +44,7 @@ def make_rule(**fields) -> DefaultPasswordRule:
     fields.setdefault("standing", "unverified")
     fields.setdefault("card_type", None)
     rule = made(DefaultPasswordRule, **fields)
-    rule.sources.add(make_source())
+    rule.sources.add(published_evidence())
     return rule
 
 
@@ -57,7 +63,7 @@ def make_procedure(*, steps: int = 3, **fields) -> Procedure:
     fields.setdefault("standing", "unverified")
     fields.setdefault("channel", make_channel())
     procedure = made(Procedure, **fields)
-    procedure.sources.add(make_source())
+    procedure.sources.add(published_evidence())
     for position in range(1, steps + 1):
         Step.objects.create(procedure=procedure, position=position, instruction=f"第{position}步")
     return procedure

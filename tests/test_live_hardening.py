@@ -43,6 +43,8 @@ class Stack:
     redis: subprocess.Popen
     token: str
     log: Path
+    # A second publisher: what one submits, another publishes (four eyes).
+    reviewer_token: str = ""
 
     def request(self, path: str, *, client: str = "10.0.0.1", method: str = "GET", body=None, headers=None):
         """(status, headers, body) of a request that the proxy in front says came from `client`."""
@@ -59,8 +61,9 @@ class Stack:
         except urllib.error.HTTPError as error:
             return error.code, error.headers, error.read()
 
-    def staff(self, path: str, **kwargs):
-        headers = {"Authorization": f"Token {self.token}", **kwargs.pop("headers", {})}
+    def staff(self, path: str, *, as_reviewer: bool = False, **kwargs):
+        token = self.reviewer_token if as_reviewer else self.token
+        headers = {"Authorization": f"Token {token}", **kwargs.pop("headers", {})}
         return self.request(path, headers=headers, client="10.0.0.99", **kwargs)
 
     def log_lines(self) -> list[dict]:
@@ -86,11 +89,12 @@ def stack(tmp_path_factory):
     }
     populate(env)
     token = staff_token(env, username="publisher-live", role="publishers")
+    reviewer = staff_token(env, username="reviewer-live", role="publishers")
     port = free_port()
     log = workdir / "gunicorn.log"
     server = start_gunicorn(env, port, workers=2, ready_path="/healthz", log_path=log)
     try:
-        yield Stack(f"http://127.0.0.1:{port}", redis_port, redis, token, log)
+        yield Stack(f"http://127.0.0.1:{port}", redis_port, redis, token, log, reviewer)
     finally:
         stop(server)
         if redis.poll() is None:
@@ -162,9 +166,13 @@ def test_a_dead_redis_is_not_an_outage(stack):
         "/api/v1/faqs/live-outage-faq/", method="PATCH", body={"answer": "能。"}, headers={"If-Match": headers["ETag"]}
     )
     assert status == 200, body
-    for action in ("submit", "publish"):
+    for action, as_reviewer in (("submit", False), ("publish", True)):
         status, headers, body = stack.staff(
-            f"/api/v1/faqs/live-outage-faq/{action}/", method="POST", body={}, headers={"If-Match": headers["ETag"]}
+            f"/api/v1/faqs/live-outage-faq/{action}/",
+            method="POST",
+            body={},
+            headers={"If-Match": headers["ETag"]},
+            as_reviewer=as_reviewer,
         )
         assert status == 200, body
     status, _headers, body = stack.request("/api/v1/faqs/live-outage-faq/", client="10.3.0.3")

@@ -197,7 +197,7 @@ def test_a_publisher_reverts_fields_and_sources(publisher, publisher_client, edi
     copy = DefaultPasswordRule.objects.get(pk=editor_client.post(workflow_url(rule, "start_edit")).url.split("/")[-3])
     copy.value = "999999"
     copy.save()
-    copy.sources.set([make_source(slug="other-evidence")])
+    copy.sources.set([make_source(slug="other-evidence", status="published")])
     publisher_client.post(workflow_url(copy, "publish"))
     rule.refresh_from_db()
     assert rule.value == "999999"
