@@ -235,7 +235,9 @@ class ConditionalGetMiddleware:
             # `*` and a date match whatever answer there is, so only once the view has answered 200: a malformed
             # request stays a 400, an unknown address a 404.
             if not_modified(request, answer.etag, answer.last_modified):
-                response.close()
+                # Dropped, not closed: close() sends request_finished, whose handler closes the database connection
+                # in the middle of the request (and a test's transaction with it). A streamed body's file is
+                # released when the dropped response is collected.
                 response = HttpResponseNotModified()
         answer.set_validators(response)
         return response
