@@ -148,9 +148,14 @@ def _save(obj: ContentModel, user: User, reason: str) -> None:
     obj.save()
 
 
+def cites_sources(model: type[ContentModel]) -> bool:
+    """Whether the model's rows cite sources (the `sources` link every fact's evidence is in)."""
+    return any(field.name == "sources" for field in model._meta.many_to_many)
+
+
 def _check_publishable(obj: ContentModel) -> None:
     obj.full_clean()
-    if any(field.name == "sources" for field in obj._meta.many_to_many) and not obj.sources.exists():
+    if cites_sources(type(obj)) and not obj.sources.exists():
         raise WorkflowError(_("Cite at least one source before publishing: every fact needs its evidence."))
     steps = getattr(obj, "steps", None)
     if steps is not None and not steps.exists():
@@ -181,7 +186,7 @@ def _check_four_eyes(obj: ContentModel, user: User) -> str:
 
 def _check_sources_published(obj: ContentModel) -> None:
     """The public never sees a fact without its source: every source it cites is published first."""
-    if not any(field.name == "sources" for field in obj._meta.many_to_many):
+    if not cites_sources(type(obj)):
         return
     unpublished = sorted(str(source) for source in obj.sources.exclude(status=Status.PUBLISHED))
     if unpublished:
@@ -195,9 +200,8 @@ def _check_not_cited(obj: ContentModel) -> None:
     """A source published content still cites stays public, so that no published fact loses its evidence."""
     citing = []
     for model in content_models():
-        for field in model._meta.many_to_many:
-            if field.name == "sources" and field.related_model is type(obj):
-                citing += [str(row) for row in model._base_manager.filter(status=Status.PUBLISHED, sources=obj)]
+        if cites_sources(model) and model._meta.get_field("sources").related_model is type(obj):
+            citing += [str(row) for row in model._base_manager.filter(status=Status.PUBLISHED, sources=obj)]
     if citing:
         raise WorkflowError(
             _("Published content still cites this source: %(citing)s. Change or archive that first.")
