@@ -4,6 +4,7 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 
+# The runtime lock only: no test, lint or browser tools in the image (those are in requirements-dev.lock).
 COPY requirements.lock ./
 RUN pip install --require-hashes -r requirements.lock
 
@@ -15,4 +16,5 @@ USER kb
 
 EXPOSE 8000
 ENTRYPOINT ["./docker-entrypoint.sh"]
-CMD ["gunicorn", "kb.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-"]
+# Workers, threads and the port come from gunicorn.conf.py (GUNICORN_WORKERS, GUNICORN_THREADS, PORT).
+CMD ["gunicorn", "kb.wsgi:application"]

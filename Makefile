@@ -5,10 +5,11 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-# The development server runs with DEBUG on unless told otherwise; production sets its own environment.
-run setup: export DJANGO_DEBUG ?= 1
+# The development server and the commands a newcomer runs beside it (a staff user, a backup) run with DEBUG on unless
+# told otherwise, so that they need no DJANGO_SECRET_KEY; production sets its own environment, DJANGO_DEBUG=0 included.
+run setup superuser backup restore: export DJANGO_DEBUG ?= 1
 
-.PHONY: run setup install tools test lint format lock bench fuzz backup restore
+.PHONY: run setup superuser install tools test lint format lock bench fuzz backup restore
 
 run: setup
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
@@ -18,11 +19,16 @@ setup: install
 	$(BIN)/python manage.py import_regions
 	$(BIN)/python manage.py load_content --missing-only
 
+# A staff user with every permission, to sign in to the admin (asks for a name and a password).
+superuser: install
+	$(BIN)/python manage.py createsuperuser
+
 install: $(BIN)/.installed
 
-$(BIN)/.installed: requirements.lock pyproject.toml
+# Development installs both locks: requirements-dev.lock is the runtime lock plus the tools (pytest, ruff, playwright…).
+$(BIN)/.installed: requirements.lock requirements-dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
 
 # What the tests run on the live schema besides Python: Spectral, pinned in tools/package-lock.json (Node 18 or later).
@@ -65,7 +71,11 @@ backup: install
 restore: install
 	$(BIN)/python manage.py restore $(FILE)
 
-# Re-pins every dependency (and its own dependencies) from pyproject.toml into requirements.lock.
-lock:
-	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --extra dev --strip-extras \
-		--output-file requirements.lock pyproject.toml
+# Re-pins every dependency (and its own dependencies) from pyproject.toml: the runtime into requirements.lock (what
+# the production image installs), then the development extra into requirements-dev.lock, held to the runtime's
+# versions. Index and wheel-directory options of the local pip configuration stay out of the files.
+LOCK_OPTIONS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+lock: install
+	$(BIN)/pip-compile $(LOCK_OPTIONS) --output-file requirements.lock pyproject.toml
+	$(BIN)/pip-compile $(LOCK_OPTIONS) --extra dev --constraint requirements.lock \
+		--output-file requirements-dev.lock pyproject.toml

@@ -1,8 +1,24 @@
-"""gunicorn's settings wherever it is started from the checkout (the image, the tests, the benchmark).
+"""gunicorn's settings wherever it is started from the checkout (the image, `make stack`, the tests, the benchmark);
+a command-line option overrides its line here.
 
 gunicorn answers a request line longer than its limit itself, with an HTML page (its default limit is 4094 bytes,
 the most it accepts as a limit 8190). 0 lifts the limit, and gunicorn 27 still reads no more than 1 MiB of a request
 line: every request line the API could refuse reaches Django, which answers a query string over 4096 bytes with a
 JSON 400 (kb/api/guards.py)."""
 
+import os
+
 limit_request_line = 0
+
+bind = f"{os.environ.get('GUNICORN_HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
+# Threads rather than one request per process: a client that keeps its connection open (a browser, a phone on a
+# slow network) then holds a thread, not a whole worker. Two workers per core by default.
+worker_class = "gthread"
+workers = int(os.environ.get("GUNICORN_WORKERS", 2 * (os.cpu_count() or 1)))
+threads = int(os.environ.get("GUNICORN_THREADS", 4))
+# Requests that take longer are killed and logged: no answer of this API needs more than a few seconds.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
+# Idle keep-alive connections are closed after this many seconds, so that they do not pin threads.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))
+# No access log of gunicorn's own: the app logs every request as a JSON line with its request id (kb/observability.py).
+accesslog = None

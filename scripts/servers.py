@@ -47,9 +47,11 @@ def start_gunicorn(
     ready_path: str,
     log_level: str | None = None,
     log_path: Path | None = None,
+    ready_host: str = "127.0.0.1",
 ) -> subprocess.Popen:
-    """Starts gunicorn and waits until `ready_path` answers 200 (30 seconds at most). Its output is shown only
-    when `log_level` is given, or written to `log_path` (the app's JSON log lines included)."""
+    """Starts gunicorn and waits until `ready_path` answers 200 (30 seconds at most), asked for under `ready_host`.
+    Its output is shown only when `log_level` is given, or written to `log_path` (the app's JSON log lines
+    included)."""
     output = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     if log_level:
         output = {}
@@ -67,7 +69,8 @@ def start_gunicorn(
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}{ready_path}", timeout=1).read()
+            request = urllib.request.Request(f"http://127.0.0.1:{port}{ready_path}", headers={"Host": ready_host})
+            urllib.request.urlopen(request, timeout=1).read()
             return server
         except OSError:
             time.sleep(0.2)
