@@ -7,6 +7,8 @@ line: every request line the API could refuse reaches Django, which answers a qu
 JSON 400 (kb/api/guards.py)."""
 
 import os
+import shutil
+import tempfile
 
 limit_request_line = 0
 
@@ -22,3 +24,36 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))
 # No access log of gunicorn's own: the app logs every request as a JSON line with its request id (kb/observability.py).
 accesslog = None
+
+# Metrics in Prometheus' format (requests, latency, status, database time, cache hits; django-prometheus) on their own
+# address, served by the master process from every worker's counters: not on the public port, so that a proxy in
+# front never exposes them. Off unless METRICS_ADDRESS (host:port) is set.
+METRICS_ADDRESS = os.environ.get("METRICS_ADDRESS", "")
+if METRICS_ADDRESS:
+    # A directory of this run's own, read by prometheus_client when a worker imports it after the fork: every worker
+    # then counts in files there, and no earlier run's counters are added in.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="kb-metrics-")
+
+
+def on_exit(server) -> None:
+    if METRICS_ADDRESS:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+
+
+def when_ready(server) -> None:
+    if METRICS_ADDRESS:
+        from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        host, _, port = METRICS_ADDRESS.rpartition(":")
+        start_http_server(int(port), addr=host or "0.0.0.0", registry=registry)
+        server.log.info("metrics on http://%s/metrics", METRICS_ADDRESS)
+
+
+def child_exit(server, worker) -> None:
+    if METRICS_ADDRESS:
+        from prometheus_client import multiprocess
+
+        # A worker that ends takes its live gauges with it; its counters stay in the sum.
+        multiprocess.mark_process_dead(worker.pid)

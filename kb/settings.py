@@ -67,9 +67,14 @@ INSTALLED_APPS = [
     "content",
     "axes",
     "backup",
+    "django_prometheus",
 ]
 
 MIDDLEWARE = [
+    # Outermost, so that every answer is counted and timed, the response cache's and the refusals included: requests,
+    # latency and status in Prometheus' format (served by gunicorn's master on METRICS_ADDRESS, gunicorn.conf.py).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     "kb.observability.RequestIdMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -126,6 +131,10 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The same engines, timed: each query's duration goes to the metrics (django_db_query_duration_seconds).
+DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
+    "django.db.backends.", "django_prometheus.db.backends."
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis in production (docker-compose sets REDIS_URL), so that every worker shares one cache and one view of the
@@ -134,7 +143,8 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            # django-redis's backend, counting hits and misses for the metrics.
+            "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "TIMEOUT": 24 * 3600,
             "OPTIONS": {
@@ -158,7 +168,7 @@ if REDIS_URL:
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
     DJANGO_REDIS_LOGGER = "kb.cache"
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "TIMEOUT": 3600}}
+    CACHES = {"default": {"BACKEND": "django_prometheus.cache.backends.locmem.LocMemCache", "TIMEOUT": 3600}}
 # How long a process trusts its cached content revision. With a shared cache (Redis), a change replaces the shared
 # copy when it commits; the minute is a safety net. A local-memory cache is per process: a change made in
 # another worker is only seen when the copy expires, so keep it short there.

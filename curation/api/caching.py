@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import get_language
+from prometheus_client import Counter
 
 from curation.revisions import RevisionMemo, current_revision, fetch_many, store_many
 from kb.api.encoding import accepts_gzip, apply_coding, encoded_variants, preferred_coding
@@ -214,6 +215,11 @@ class StaffAnswersMiddleware:
         return response
 
 
+# How public answers were served: a 304 before anything was read, from the response cache, or rendered. The ratio of
+# the first two to all is the app's own cache hit ratio (a proxy in front keeps its own).
+PUBLIC_ANSWERS = Counter("kb_public_answers", "Public API and widget answers, by how they were served.", ["served"])
+
+
 class ConditionalGetMiddleware:
     """Names each public answer (`PublicAnswer`, kept on the request for the response cache) and answers an
     If-None-Match naming it with a 304 before anything is rendered or read; `*` and If-Modified-Since, which name no
@@ -227,6 +233,7 @@ class ConditionalGetMiddleware:
         if answer is None:
             return self.get_response(request)
         if names_answer(request, answer.etag):
+            PUBLIC_ANSWERS.labels("not_modified").inc()
             response = HttpResponseNotModified()
         else:
             response = self.get_response(request)
@@ -256,6 +263,7 @@ class ResponseCacheMiddleware:
         key = f"kb:response:{answer.key}"
         stored = fetch_many(LOCAL_ANSWERS, {key: key}, answer.revision).get(key)
         if stored is not None:
+            PUBLIC_ANSWERS.labels("cache").inc()
             variants, headers, frameable = stored
             response = HttpResponse()
             for name, value in headers.items():
@@ -263,6 +271,7 @@ class ResponseCacheMiddleware:
             # The widget pages may be framed by any portal; the flag travels with the cached page.
             response.xframe_options_exempt = frameable
             return self.encoded(response, variants, answer)
+        PUBLIC_ANSWERS.labels("rendered").inc()
         response = self.get_response(request)
         if response.status_code != 200 or response.streaming:
             return response
