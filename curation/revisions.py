@@ -24,6 +24,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from .models import ContentRevision
+from .replicas import replica_revisions
 
 SINGLETON_ID = 1
 # Holds (public, content) Revisions; renamed when it held one, so that no process reads the other shape.
@@ -42,12 +43,13 @@ class Revision:
         return f"{self.number}.{int(self.changed_at.timestamp() * 1_000_000)}"
 
 
-def _revisions(row: ContentRevision) -> tuple[Revision, Revision]:
+def revisions_of(row: ContentRevision) -> tuple[Revision, Revision]:
     return Revision(row.public_number, row.public_changed_at or row.changed_at), Revision(row.number, row.changed_at)
 
 
 def _both() -> tuple[Revision, Revision]:
-    revisions = cache.get(CACHE_KEY)
+    # A public read answered from a replica is keyed by that replica's snapshot, never by the primary's newer one.
+    revisions = replica_revisions() or cache.get(CACHE_KEY)
     if revisions is None:
         row = ContentRevision.objects.filter(pk=SINGLETON_ID).first()
         if row is None:
@@ -55,7 +57,7 @@ def _both() -> tuple[Revision, Revision]:
             row, _ = ContentRevision.objects.get_or_create(
                 pk=SINGLETON_ID, defaults={"changed_at": now, "public_changed_at": now}
             )
-        revisions = _revisions(row)
+        revisions = revisions_of(row)
         # add, not set: a change that committed meanwhile has stored its newer revision, which must win.
         cache.add(CACHE_KEY, revisions, settings.CONTENT_REVISION_CACHE_SECONDS)
     return revisions
@@ -76,7 +78,7 @@ def forget_revision() -> None:
     cache.delete(CACHE_KEY)
     row = ContentRevision.objects.filter(pk=SINGLETON_ID).first()
     if row is not None:
-        cache.set(CACHE_KEY, _revisions(row), settings.CONTENT_REVISION_CACHE_SECONDS)
+        cache.set(CACHE_KEY, revisions_of(row), settings.CONTENT_REVISION_CACHE_SECONDS)
 
 
 class ForgetOnCommit:

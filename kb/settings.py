@@ -6,6 +6,7 @@ import environ
 from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from psycopg import IsolationLevel
 
 from kb.cache import FailFastConnection
 
@@ -101,6 +102,8 @@ MIDDLEWARE = [
     # answers and 304s get them too.
     "kb.api.throttling.ThrottleMiddleware",
     "curation.api.caching.StaffAnswersMiddleware",
+    # A public read is answered from a replica's snapshot from here on, its revision included (curation/replicas.py).
+    "curation.replicas.ReplicaMiddleware",
     "curation.api.caching.ConditionalGetMiddleware",
     "curation.api.caching.ResponseCacheMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into its 429 page.
@@ -135,6 +138,24 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
     "django.db.backends.", "django_prometheus.db.backends."
 )
+# Streaming replicas that answer anonymous public reads (curation/replicas.py): each read in one REPEATABLE READ
+# snapshot, so that an answer and the revision it is keyed by come from the same moment. Empty: the primary alone.
+DATABASE_REPLICAS = []
+for number, url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[]), start=1):
+    replica = env.db_url_config(url)
+    replica["ENGINE"] = DATABASES["default"]["ENGINE"]
+    replica |= {
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": replica.get("OPTIONS", {}) | {"isolation_level": IsolationLevel.REPEATABLE_READ},
+        # The tests' databases have no replica: reads meant for one read the primary's test database.
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASES[f"replica{number}"] = replica
+    DATABASE_REPLICAS.append(f"replica{number}")
+DATABASE_ROUTERS = ["curation.replicas.ReplicaRouter"]
+# How long a replica that did not answer is left alone before it is tried again (its reads go to the primary).
+REPLICA_RETRY_SECONDS = env.int("REPLICA_RETRY_SECONDS", default=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis in production (docker-compose sets REDIS_URL), so that every worker shares one cache and one view of the

@@ -139,10 +139,14 @@ class PublicAnswer:
         suffix = "" if self.coding in ("", "identity") else f"-{self.coding}"
         return f'"{self.key}{suffix}"'
 
+    @staticmethod
+    def is_public_read(request: HttpRequest) -> bool:
+        """A read whose answer is the same for every anonymous asker."""
+        return request.method in ("GET", "HEAD") and request.path.startswith(CACHED_PREFIXES) and not signed(request)
+
     @classmethod
     def of(cls, request: HttpRequest) -> "PublicAnswer | None":
-        cacheable = request.method in ("GET", "HEAD") and request.path.startswith(CACHED_PREFIXES)
-        if not cacheable or signed(request):
+        if not cls.is_public_read(request):
             return None
         revision = current_revision()
         # An answer for "today" changes at midnight even when no content does.
