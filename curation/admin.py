@@ -129,7 +129,13 @@ class ContentAdmin(SimpleHistoryAdmin):
     def get_readonly_fields(self, request, obj=None):
         readonly = [*super().get_readonly_fields(request, obj)]
         # A publisher sets the moment content in review goes live; nobody else, and nothing else can be scheduled.
-        if obj is not None and obj.status == Status.IN_REVIEW and workflow.can_publish(request.user):
+        # Under four eyes, not the publisher who saved it last: the field stays read-only, so a post cannot set it.
+        if (
+            obj is not None
+            and obj.status == Status.IN_REVIEW
+            and workflow.can_publish(request.user)
+            and not self._four_eyes_refusal(request, obj)
+        ):
             readonly.remove("publish_at")
         if obj is not None:
             readonly.append("slug")  # its public address; a pending edit keeps its original's
@@ -184,12 +190,20 @@ class ContentAdmin(SimpleHistoryAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
+            pending = workflow.pending_edit(obj) if obj.status == Status.PUBLISHED else None
+            if pending is not None:
+                context["pending_edit"], context["pending_edit_url"] = pending, self._change_url(pending)
+            publishable = workflow.MOVES["publish"].starts_from(obj.status) and workflow.can_publish(request.user)
+            refusal = self._four_eyes_refusal(request, obj) if publishable else ""
+            context["four_eyes_refusal"] = refusal
+            # Each button with the reason it is disabled: Publish, for whom four eyes refuses it, says why before the
+            # click. "Start an edit" gives way to the link to the pending edit, where there is one.
             context["workflow_buttons"] = [
-                (move.name, move.label)
+                (move.name, move.label, refusal if move.name == "publish" else "")
                 for move in admin_moves()
                 if move.starts_from(obj.status)
                 and self._may(request, move.name)
-                and not (move.name == "start_edit" and obj.draft_of_id is not None)
+                and not (move.name == "start_edit" and (obj.draft_of_id is not None or pending is not None))
             ]
             context["workflow_url"] = reverse(
                 f"admin:{self.opts.app_label}_{self.opts.model_name}_workflow", args=[obj.pk, "_"]
@@ -199,6 +213,14 @@ class ContentAdmin(SimpleHistoryAdmin):
                 # What a publisher reviews before publishing: the edit against what the public sees now.
                 context["pending_changes"] = pending_changes(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _four_eyes_refusal(self, request: HttpRequest, obj: ContentModel) -> str:
+        """workflow.four_eyes_refusal, read once per request: the form and the page both ask."""
+        cache = request.__dict__.setdefault("_four_eyes_refusals", {})
+        key = (obj._meta.label, obj.pk, obj.status)
+        if key not in cache:
+            cache[key] = workflow.four_eyes_refusal(obj, request.user)
+        return cache[key]
 
     def _may(self, request: HttpRequest, name: str) -> bool:
         if workflow.MOVES[name].publisher_only:
@@ -261,6 +283,13 @@ class ContentAdmin(SimpleHistoryAdmin):
         obj = self.addressed(request, object_id)
         if action not in {move.name for move in admin_moves()} or not self.has_view_permission(request, obj):
             raise PermissionDenied
+        existing = workflow.pending_edit(obj) if action == "start_edit" else None
+        if existing is not None:
+            # Say so, rather than silently opening the edit someone else may be working on.
+            link = format_html('<a href="{}">{}</a>', self._change_url(existing), existing.slug)
+            already = gettext("An edit of this is already pending: {}. Continue it rather than starting another.")
+            self.message_user(request, format_html(already, link), messages.WARNING)
+            return HttpResponseRedirect(self._change_url(obj))
         try:
             result = self._run(request, obj, action)
         except ValidationError as error:

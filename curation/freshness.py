@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from .models import named
+
 # Rows listed per section of the dashboard; the section says how many there are in all.
 DASHBOARD_LIMIT = 200
 
@@ -23,9 +25,5 @@ def needs_review() -> Q:
 
 def stale(model) -> QuerySet:
     """Published rows of `model` that need review, the longest unchecked first."""
-    queryset = model.objects.published().filter(needs_review()).select_related("verified_by")
-    # What the rows' names read (a rule names its region and card type), so that listing them adds no queries.
-    shown = [field.name for field in model._meta.fields if field.name in ("region", "card_type")]
-    if shown:
-        queryset = queryset.select_related(*shown)
+    queryset = named(model.objects.published().filter(needs_review()).select_related("verified_by"))
     return queryset.order_by(F("verified_at").asc(nulls_first=True), "pk")

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views import defaults
 from django.views.generic import RedirectView
 
+from curation.review_queue import review_queue
 from kb import health
 from kb.api.guards import is_api_path
 from kb.api.problems import json_problem_response
@@ -20,12 +21,13 @@ from kb.freshness import freshness
 admin.site.site_header = gettext_lazy("Yibao KB curation")
 admin.site.site_title = gettext_lazy("Yibao KB")
 admin.site.index_title = gettext_lazy("Content")
-# The admin index links the freshness dashboard.
+# The admin index links the freshness dashboard and the review queue, with its counts.
 admin.site.index_template = "admin/kb_index.html"
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/api/v1/", permanent=False)),
     path("admin/freshness/", admin.site.admin_view(freshness), name="admin-freshness"),
+    path("admin/review-queue/", admin.site.admin_view(review_queue), name="admin-review-queue"),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -5,6 +5,7 @@ The edit changes the end of step 5 and gives step 2 a new UI path: both must be 
 characters marked, on the review and on the History page. The app runs under Django's development server (DEBUG on,
 so that it serves the admin's static files) on its own SQLite file, populated as `make setup` does."""
 
+import contextlib
 import json
 import os
 import subprocess
@@ -54,18 +55,22 @@ print(json.dumps({{
 """
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+@contextlib.contextmanager
+def admin_server(directory: Path, scenario: str):
+    """The app under the development server on its own SQLite file in `directory`, populated as `make setup` does,
+    with four eyes on (as in production), after `scenario` ran in its database; yields the origin and the JSON the
+    scenario printed last."""
     env = os.environ | {
         "DJANGO_SETTINGS_MODULE": "kb.settings",
         "DJANGO_DEBUG": "1",
-        "DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('review') / 'db.sqlite3'}",
+        "DATABASE_URL": f"sqlite:///{directory / 'db.sqlite3'}",
         "REDIS_URL": "",
+        "CURATION_FOUR_EYES": "1",
     }
     populate(env)
-    shell = [sys.executable, "manage.py", "shell", "--no-startup", "-c", SCENARIO]
+    shell = [sys.executable, "manage.py", "shell", "--no-startup", "-c", scenario]
     output = subprocess.run(shell, cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout
-    scenario = json.loads(output.strip().splitlines()[-1])
+    printed = json.loads(output.strip().splitlines()[-1])
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
@@ -82,10 +87,24 @@ def server(tmp_path_factory):
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        yield origin, scenario
+        yield origin, printed
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with admin_server(tmp_path_factory.mktemp("review"), SCENARIO) as served:
+        yield served
+
+
+def sign_in(page, origin: str, username: str, password: str = PASSWORD) -> None:
+    page.goto(f"{origin}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("#login-form [type=submit]")
+    page.wait_for_url(f"{origin}/admin/")
 
 
 def step_row(scope, header: str):
@@ -117,11 +136,7 @@ def test_a_publisher_reviews_publishes_and_reverts_in_chromium(browser, server):
     context = browser.new_context(locale="zh-CN")
     page = context.new_page()
     try:
-        page.goto(f"{origin}/admin/login/")
-        page.fill("#id_username", "publisher-li")
-        page.fill("#id_password", PASSWORD)
-        page.click("#login-form [type=submit]")
-        page.wait_for_url(f"{origin}/admin/")
+        sign_in(page, origin, "publisher-li")
 
         # The review of the pending edit, against what the public sees.
         page.goto(f"{origin}/admin/procedures/procedure/{scenario['copy']}/change/")
