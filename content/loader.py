@@ -99,7 +99,7 @@ POLICY_FIELDS = (
 )  # fmt: skip
 SCOPE_RELATIONS = {"region": _region, "card_type": _card_type}
 SECTIONS = (
-    Section("sources", Source, ("title", "publisher", "url", "published_on", "retrieved_on", "note")),
+    Section("sources", Source, ("title", "publisher", "official", "url", "published_on", "retrieved_on", "note")),
     Section(
         "card_types",
         CardType,

@@ -6,6 +6,8 @@
   moves the revision and the owner's `updated_at`.
 - `embedded_in(model, [(label, field), ...])`: content whose JSON shows rows of `model` (a procedure shows its
   channel): changing such a row moves the `updated_at` of the content that shows it.
+- `publishing_check(check)`: one more condition content must meet to be submitted, published or reverted while
+  public (the sources app's rule for standing); `check(obj)` raises a ValidationError naming what is wrong.
 Content models themselves (subclasses of ContentModel) and their link tables are tracked without asking.
 """
 
@@ -16,6 +18,7 @@ from django.db import models
 OWNER_FIELDS: dict[type[models.Model], str] = {}
 EMBEDDED_IN: dict[str, list[tuple[str, str]]] = {}
 TRACKED: list[type[models.Model]] = []
+PUBLISHING_CHECKS: list[Callable[[models.Model], None]] = []
 # Set by curation.signals when it connects (apps register before and after the core's ready() runs).
 on_track: Callable[[type[models.Model]], None] | None = None
 
@@ -33,3 +36,8 @@ def owned_by(model: type[models.Model], field: str) -> None:
 
 def embedded_in(model: type[models.Model], shown_by: list[tuple[str, str]]) -> None:
     EMBEDDED_IN.setdefault(model._meta.label_lower, []).extend(shown_by)
+
+
+def publishing_check(check: Callable[[models.Model], None]) -> None:
+    if check not in PUBLISHING_CHECKS:
+        PUBLISHING_CHECKS.append(check)

@@ -21,6 +21,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from . import registry
 from .choices import AuditAction, Status
 from .history import one_history_record
 from .models import AuditEntry, ChangeNote, ContentModel, content_field_names
@@ -153,13 +154,37 @@ def cites_sources(model: type[ContentModel]) -> bool:
     return any(field.name == "sources" for field in model._meta.many_to_many)
 
 
-def _check_publishable(obj: ContentModel) -> None:
-    obj.full_clean()
+def _check_cites_a_source(obj: ContentModel) -> None:
     if cites_sources(type(obj)) and not obj.sources.exists():
         raise WorkflowError(_("Cite at least one source before publishing: every fact needs its evidence."))
+
+
+def _check_has_steps(obj: ContentModel) -> None:
     steps = getattr(obj, "steps", None)
     if steps is not None and not steps.exists():
         raise WorkflowError(_("A procedure needs at least one step before it is published."))
+
+
+def _publishing_checks() -> list[Callable[[ContentModel], None]]:
+    """What content must meet to be submitted, published or reverted while public, in the order it is checked."""
+    return [lambda obj: obj.full_clean(), _check_cites_a_source, _check_has_steps, *registry.PUBLISHING_CHECKS]
+
+
+def _check_publishable(obj: ContentModel) -> None:
+    for check in _publishing_checks():
+        check(obj)
+
+
+def publishing_problems(obj: ContentModel) -> list[str]:
+    """Every reason `obj` could not be published as it stands, sources' status included; empty when it could.
+    `manage.py check_content` asks it of public content, which later changes (to a source, say) may have broken."""
+    problems = []
+    for check in [*_publishing_checks(), _check_sources_published]:
+        try:
+            check(obj)
+        except ValidationError as error:
+            problems += error.messages
+    return problems
 
 
 def last_editor(obj: ContentModel):

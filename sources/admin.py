@@ -34,8 +34,9 @@ def sources_inline(model) -> type[admin.TabularInline]:
 
 @admin.register(Source)
 class SourceAdmin(ContentAdmin):
-    list_display = ("title", "publisher", "published_on", "retrieved_on", "status", "updated_at")
+    list_display = ("title", "publisher", "official", "published_on", "retrieved_on", "status", "updated_at")
+    list_filter = ("official",)
     search_fields = ("title", "publisher", "slug", "url")
     ordering = ("title",)
     prepopulated_fields = {}
-    fields = ("title", "slug", "publisher", "url", "published_on", "retrieved_on", "note")
+    fields = ("title", "slug", "publisher", "official", "url", "published_on", "retrieved_on", "note")

@@ -9,6 +9,9 @@ class SourcesConfig(AppConfig):
     def ready(self) -> None:
         from curation import registry
 
+        from .standing import check_standing
+
+        registry.publishing_check(check_standing)
         source = self.get_model("Source")
         # Every answer shows the sources it cites: renaming one changes how the content citing it reads.
         citing = [

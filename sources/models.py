@@ -10,7 +10,23 @@ class Source(ContentModel):
     """A document a fact was taken from, named after the page's title and publisher."""
 
     title = models.CharField(_("title"), max_length=200)
-    publisher = models.CharField(_("publisher"), max_length=120)
+    publisher = models.CharField(
+        _("publisher"),
+        max_length=120,
+        help_text=_(
+            "Spell a publisher the same way on each of its documents: documents of one publisher count as one "
+            "voice when the standing of what they say is judged."
+        ),
+    )
+    official = models.BooleanField(
+        _("official source"),
+        default=False,
+        help_text=_(
+            "Published by the authority that issues or operates the rule: a human-resources and social-security or "
+            "medical-insurance department, its agency, or the card's issuer. Only an official source lets content "
+            "it backs be an official statement."
+        ),
+    )
     url = models.URLField(
         _("URL"),
         blank=True,

@@ -24,7 +24,7 @@ def rule_body(**fields) -> dict:
         "region": "420100",
         "card_type": None,
         "password": "medical_account",
-        "standing": "official",
+        "standing": "unverified",
         "kind": "fixed",
         "value": "654321",
         "sources": [SOURCE],
@@ -40,7 +40,7 @@ def procedure_body(**fields) -> dict:
         "channel": "shebao-yibao-counter",
         "card_types": ["ssc-gen2"],
         "requirements": ["身份证", "社保卡"],
-        "standing": "official",
+        "standing": "unverified",
         "steps": [{"instruction": "带上证件到柜台。"}, {"instruction": "填写申请表。", "ui_path": ""}],
         "sources": [SOURCE],
     } | fields

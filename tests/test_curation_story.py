@@ -31,7 +31,7 @@ def spreadsheet(rows: list[dict[str, str]]) -> bytes:
 
 
 def hebei_rows() -> list[dict[str, str]]:
-    base = {"card_type": "", "password": "medical_account", "standing": "official", "sources": "zhangjiakou-123456"}
+    base = {"card_type": "", "password": "medical_account", "standing": "unverified", "sources": "zhangjiakou-123456"}
     return [
         # A new rule for 石家庄, and a change to 张家口's published rule.
         {**base, "slug": "shijiazhuang-import-666666", "region": "130100", "kind": "fixed", "value": "666666"},

@@ -425,7 +425,7 @@ def test_published_content_is_changed_through_its_pending_edit(
     assert again.status_code == 200 and again.json()["slug"] == edit["slug"]
 
     edit_path = f"{RULES}{edit['slug']}/"
-    edit = write(editor, "patch", edit_path, {"value": "4321", "standing": "official"}, etag_of(edit)).json()
+    edit = write(editor, "patch", edit_path, {"value": "4321"}, etag_of(edit)).json()
     edit = write(editor, "post", f"{edit_path}submit/", etag=etag_of(edit)).json()
     assert client.get(path).json()["value"] == "1234"
 
@@ -435,7 +435,7 @@ def test_published_content_is_changed_through_its_pending_edit(
     assert (published.json()["slug"], published.json()["status"]) == ("wuhan-fixed-1234", "published")
     # The public answer changes at once: the cached one named the old content revision.
     public = client.get(path).json()
-    assert (public["value"], public["standing"]) == ("4321", "official")
+    assert (public["value"], public["standing"]) == ("4321", "unverified")
     assert not DefaultPasswordRule.objects.filter(slug=edit["slug"]).exists()
     note = ChangeNote.objects.get(object_id=DefaultPasswordRule.objects.get(slug="wuhan-fixed-1234").pk)
     assert (note.note, note.written_by) == ("武汉初始密码改为4321", publisher.user)
@@ -575,7 +575,7 @@ def test_every_resource_takes_writes(publisher):
         "card-types": {"slug": "api-card", "name": "测试卡", "medium": "physical", "has_financial_account": False,
                        "sources": [SOURCE]},
         "password-policies": {"slug": "api-policy", "region": "420100", "card_type": "ssc-gen2",
-                              "password": "medical_account", "standing": "official", "min_length": 6,
+                              "password": "medical_account", "standing": "unverified", "min_length": 6,
                               "max_length": 6, "allowed_characters": "digits", "sources": [SOURCE]},
         "channels": {"slug": "api-hotline", "kind": "hotline", "name": "测试热线", "region": "420100",
                      "phone": "027-12393", "sources": [SOURCE]},

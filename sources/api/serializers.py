@@ -24,7 +24,7 @@ class SourceSummarySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Source
-        fields = ["slug", "title", "publisher", "url", "published_on", "retrieved_on"]
+        fields = ["slug", "title", "publisher", "official", "url", "published_on", "retrieved_on"]
 
 
 class SourceSerializer(serializers.ModelSerializer):
@@ -32,7 +32,9 @@ class SourceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Source
-        fields = ["slug", "title", "publisher", "url", "published_on", "retrieved_on", "note", "updated_at"]
+        fields = [
+            "slug", "title", "publisher", "official", "url", "published_on", "retrieved_on", "note", "updated_at",
+        ]  # fmt: skip
 
 
 class ChangeNoteSerializer(serializers.Serializer):

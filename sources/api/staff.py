@@ -10,7 +10,7 @@ class StaffSourceSerializer(StaffContentSerializer):
     class Meta(StaffContentSerializer.Meta):
         model = Source
         fields = [
-            "slug", "title", "publisher", "url", "published_on", "retrieved_on", "note",
+            "slug", "title", "publisher", "official", "url", "published_on", "retrieved_on", "note",
             *StaffContentSerializer.workflow_fields,
         ]  # fmt: skip
 
