@@ -65,7 +65,7 @@ INSTALLED_APPS = [
     "procedures",
     "lookup",
     "content",
-    "axes",
+    "kb.apps.AxesConfig",
     "backup",
 ]
 
