@@ -22,14 +22,23 @@ from . import workflow
 from .admin_filters import NeedsReviewFilter
 from .choices import Status
 from .diff import is_empty
-from .history import pending_changes, previous_record, record_diff, record_history, stale_summary
+from .history import (
+    pending_changes,
+    previous_record,
+    record_diff,
+    record_history,
+    shown_detail,
+    shown_reason,
+    shown_time,
+    stale_summary,
+)
 from .models import AuditEntry, ChangeNote, ContentModel, StaleEdit
 
 
 class VersionedForm(forms.ModelForm):
     """Carries the version the editor started from, so a save over someone else's newer save is refused."""
 
-    based_on_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    based_on_version = forms.IntegerField(label=_("based on version"), widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -110,6 +119,7 @@ class ContentAdmin(SimpleHistoryAdmin):
     save_on_top = True
     change_form_template = "admin/curation/content_change_form.html"
     object_history_list_template = "admin/curation/object_history_list.html"
+    object_history_form_template = "admin/curation/object_history_form.html"
     # Curated links are https; a bare "fw.ybj.beijing.gov.cn" typed by staff should become one.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
@@ -147,11 +157,15 @@ class ContentAdmin(SimpleHistoryAdmin):
         extra = [name for name in self.workflow_fields if name not in present]
         if extra:
             fieldsets.append((_("Workflow"), {"fields": extra}))
-        fieldsets[-1][1]["fields"] = (*fieldsets[-1][1]["fields"], "based_on_version")
+        if obj is None or self.has_change_permission(request, obj):
+            # A read-only page has no form to carry it, and would show its empty value.
+            fieldsets[-1][1]["fields"] = (*fieldsets[-1][1]["fields"], "based_on_version")
         return fieldsets
 
     def get_fields(self, request, obj=None):
-        return [field for field in super().get_fields(request, obj) if field not in self.workflow_fields]
+        # based_on_version goes in last, by get_fieldsets, and only on a form that can be saved.
+        hidden = {*self.workflow_fields, "based_on_version"}
+        return [field for field in super().get_fields(request, obj) if field not in hidden]
 
     def has_change_permission(self, request, obj=None):
         allowed = super().has_change_permission(request, obj)
@@ -313,7 +327,9 @@ class ContentAdmin(SimpleHistoryAdmin):
             self.message_user(request, error_text(error), messages.ERROR)
             history_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_history", args=[obj.pk])
             return HttpResponseRedirect(history_url)
-        self.message_user(request, gettext("Reverted to the version of %(when)s.") % {"when": record.history_date})
+        self.message_user(
+            request, gettext("Reverted to the version of %(when)s.") % {"when": shown_time(record.history_date)}
+        )
         return HttpResponseRedirect(self._change_url(obj))
 
     def addressed(self, request, object_id: str) -> ContentModel:
@@ -333,6 +349,8 @@ class ContentAdmin(SimpleHistoryAdmin):
         records = list(historical_records)
         if not records:
             return
+        for record in records:
+            record.reason = shown_reason(record.history_change_reason)
         # The oldest version on a page is compared with the one before it, on the next page.
         older_than_page = previous_record(records[-1])
         for newer, older in itertools.pairwise([*records, older_than_page]):
@@ -409,7 +427,8 @@ class ChangeNoteAdmin(admin.ModelAdmin):
 
     form = ChangeNoteForm
     list_display = ("changed_on", "note", "content_type", "about", "written_by")
-    list_filter = ("content_type", "changed_on")
+    # Only the kinds of content that have notes: the content types of every model would list internal tables.
+    list_filter = (("content_type", admin.RelatedOnlyFieldListFilter), "changed_on")
     list_select_related = ("content_type", "written_by")
     search_fields = ("note",)
     date_hierarchy = "changed_on"
@@ -448,11 +467,18 @@ class ChangeNoteAdmin(admin.ModelAdmin):
 class AuditEntryAdmin(admin.ModelAdmin):
     """The trail of publishing, archiving, reverting and imports: read-only, for everyone who reviews content."""
 
-    list_display = ("at", "action", "object_repr", "content_type", "user", "detail")
-    list_filter = ("action", "content_type", "user")
+    list_display = ("at", "action", "object_repr", "content_type", "user", "details")
+    list_filter = ("action", ("content_type", admin.RelatedOnlyFieldListFilter), "user")
     search_fields = ("object_repr", "detail", "user__username")
     date_hierarchy = "at"
     list_select_related = ("content_type", "user")
+    fields = ("at", "action", "user", "content_type", "object_id", "object_repr", "details")
+    readonly_fields = ("details",)
+
+    @admin.display(description=_("detail"))
+    def details(self, entry: AuditEntry) -> str:
+        # Stored in English as it was written; read in the staff member's language.
+        return shown_detail(entry.detail)
 
     def has_add_permission(self, request):
         return False

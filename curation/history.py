@@ -1,7 +1,9 @@
-"""Readable summaries of content history, for the admin's history page and for refusing stale edits."""
+"""Readable summaries of content history, for the admin's history page and audit log and for refusing stale edits."""
 
 import contextlib
-from collections.abc import Iterator
+import datetime
+import re
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 
 from django.db.models import Q
@@ -9,6 +11,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .diff import diff, version_of, version_of_record
 from .models import ContentModel
@@ -170,3 +173,102 @@ def record_diff(previous, record) -> dict | None:
     if previous is None:
         return None
     return diff(record.instance_type, version_of_record(previous), version_of_record(record), with_status=True)
+
+
+def shown_time(moment: datetime.datetime | str) -> str:
+    """A moment as the admin shows its other dates: in the active time zone, to the minute (an ISO string too)."""
+    if isinstance(moment, str):
+        moment = datetime.datetime.fromisoformat(moment)
+        if timezone.is_naive(moment):
+            # Stored reasons wrote the record's moment without its zone, which is UTC (USE_TZ).
+            moment = moment.replace(tzinfo=datetime.UTC)
+    return date_format(localtime(moment), "DATETIME_FORMAT")
+
+
+# Stored reasons and audit details stay in English, as written when it happened (the write API returns them as they
+# are); the admin reads them in the staff member's language, rows written before this table included. Each pattern
+# is one sentence the code writes; its named parts are passed through the function beside it.
+Sentence = tuple[re.Pattern, Callable[[], str], dict[str, Callable[[str], str]]]
+REASONS: list[Sentence] = [
+    (re.compile(r"submitted for review"), gettext_lazy("submitted for review"), {}),
+    (re.compile(r"published"), gettext_lazy("published"), {}),
+    (re.compile(r"edit published"), gettext_lazy("pending edit published"), {}),
+    (re.compile(r"returned to draft"), gettext_lazy("returned to draft"), {}),
+    (re.compile(r"edit of (?P<slug>.+) started"), gettext_lazy("edit of %(slug)s started"), {}),
+    (re.compile(r"verified against its sources"), gettext_lazy("verified against its sources"), {}),
+    (re.compile(r"archived"), gettext_lazy("archived"), {}),
+    (re.compile(r"scheduled for (?P<when>\S+)"), gettext_lazy("scheduled for %(when)s"), {"when": shown_time}),
+    (
+        re.compile(r"reverted to the version of (?P<when>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)"),
+        gettext_lazy("reverted to the version of %(when)s"),
+        {"when": shown_time},
+    ),
+    (re.compile(r"imported from a file"), gettext_lazy("imported from a file"), {}),
+    (re.compile(r"imported from (?P<file>.+)"), gettext_lazy("imported from %(file)s"), {}),
+    (re.compile(r"loaded from (?P<file>.+)"), gettext_lazy("loaded from %(file)s"), {}),
+    (re.compile(r"links changed"), gettext_lazy("links or steps changed"), {}),
+    (re.compile(r"changed through the API"), gettext_lazy("changed through the API"), {}),
+    (re.compile(r"created through the API"), gettext_lazy("created through the API"), {}),
+    (re.compile(r"deleted through the API"), gettext_lazy("deleted through the API"), {}),
+]
+
+
+def translated(stored: str | None, sentences: list[Sentence]) -> str | None:
+    """`stored` in the active language if it is one of `sentences`; None if it is none of them (free text)."""
+    for pattern, message, parts in sentences:
+        found = pattern.fullmatch(stored or "")
+        if found is not None:
+            values = {name: parts.get(name, str)(value) for name, value in found.groupdict().items()}
+            return str(message) % values if values else str(message)
+    return None
+
+
+def shown_reason(stored: str | None) -> str:
+    """Why a version was saved, as staff read it; text the code did not write (or none) is shown as it is."""
+    return translated(stored, REASONS) or (stored or "")
+
+
+ISO_MOMENT = r"\d{4}-\d\d-\d\dT\S+"
+# The parts an audit detail is made of, joined by spaces (workflow.publish writes "scheduled without a second person").
+AUDIT_DETAILS: list[Sentence] = [
+    (re.compile(r"scheduled"), gettext_lazy("published as scheduled"), {}),
+    (re.compile(r"without a second person"), gettext_lazy("without a second person"), {}),
+    (re.compile(r"pending edit (?P<slug>\S+) merged"), gettext_lazy("pending edit %(slug)s merged"), {}),
+    (re.compile(r"replaced by (?P<slug>\S+)"), gettext_lazy("replaced by %(slug)s"), {}),
+    (re.compile(f"(?P<when>{ISO_MOMENT})"), gettext_lazy("to go live at %(when)s"), {"when": shown_time}),
+    (
+        re.compile(f"to version (?P<version>\\d+) of (?P<when>{ISO_MOMENT})"),
+        gettext_lazy("to version %(version)s of %(when)s"),
+        {"when": shown_time},
+    ),
+    (
+        re.compile(
+            r"(?P<file>.+) \(\w+\): (?P<new>\d+) created, (?P<update>\d+) updated \((?P<pending>\d+) of them pending "
+            r"edits of published content\), (?P<skip>\d+) unchanged"
+        ),
+        gettext_lazy(
+            "%(file)s: %(new)s created, %(update)s updated (%(pending)s of them pending edits of published content), "
+            "%(skip)s unchanged"
+        ),
+        {},
+    ),
+]
+
+
+def shown_detail(stored: str) -> str:
+    """An audit entry's detail as staff read it: each part the workflow wrote, translated; free text (why content
+    was returned to draft) as it is."""
+    whole = translated(stored, AUDIT_DETAILS)
+    if whole is not None or not stored:
+        return whole or ""
+    parts, rest = [], stored
+    while rest:
+        for pattern, _message, _parts in AUDIT_DETAILS:
+            found = pattern.match(rest)
+            if found is not None and rest[found.end() :][:1] in ("", " "):
+                parts.append(translated(found.group(), AUDIT_DETAILS))
+                rest = rest[found.end() :].lstrip(" ")
+                break
+        else:
+            return stored
+    return _("; ").join(parts)

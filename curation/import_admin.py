@@ -17,13 +17,15 @@ import tablib
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import FieldDoesNotExist
 from django.http import HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
-from import_export.forms import ImportForm
+from import_export.forms import ImportForm, SelectableFieldsExportForm
 from import_export.tmp_storages import TempFolderStorage
 
 
@@ -114,9 +116,30 @@ class ContentImportForm(ImportForm):
         return upload
 
 
+def column_label(resource, field_name: str) -> str:
+    """What a column holds, in the staff member's language: the label of the model field it reads (the column's
+    name stays the file's header)."""
+    attribute = resource.fields[field_name].attribute or field_name
+    try:
+        field = resource._meta.model._meta.get_field(attribute)
+    except FieldDoesNotExist:
+        return field_name
+    # A reverse relation (a procedure's steps) has no label of its own: its rows' name is the label.
+    label = field.related_model._meta.verbose_name_plural if field.auto_created else field.verbose_name
+    return capfirst(label)
+
+
+class ContentExportForm(SelectableFieldsExportForm):
+    """The export page's column checkboxes, labelled by what each column holds rather than by its header."""
+
+    def _get_field_label(self, resource, field_name: str) -> str:
+        return column_label(resource, field_name)
+
+
 class ContentImportExportMixin(ImportExportMixin):
     formats = [LimitedCSV, LimitedXLSX]
     import_form_class = ContentImportForm
+    export_form_class = ContentExportForm
     tmp_storage_class = ExactTempStorage
     import_template_name = "admin/content_import.html"
     # Excel opens a CSV as UTF-8 only when it starts with a byte-order mark; the import accepts both.

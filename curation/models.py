@@ -364,7 +364,12 @@ class ChangeNote(models.Model):
         help_text=_("A sentence or two for the public, e.g. “from 2022-03-02 张家口 no longer accepts 123456”."),
     )
     written_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("written by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

@@ -66,7 +66,7 @@ INSTALLED_APPS = [
     "procedures",
     "lookup",
     "content",
-    "axes",
+    "kb.apps.AxesConfig",
     "backup",
     "django_prometheus",
 ]
