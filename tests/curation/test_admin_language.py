@@ -250,6 +250,9 @@ def admin_pages(worked: Procedure, pending_edits: list[ContentModel], request) -
                 else:
                     yield reverse(f"admin:{name}", kwargs={"object_id": target.pk})
     yield reverse("admin-freshness")
+    yield reverse("admin-review-queue")
+    for part in ("in_review", "pending_edit", "scheduled"):
+        yield reverse("admin-review-queue") + f"?part={part}"
 
 
 def test_every_admin_page_reads_in_chinese(
