@@ -6,16 +6,12 @@ characters marked, on the review and on the History page. The app runs under Dja
 so that it serves the admin's static files) on its own SQLite file, populated as `make setup` does."""
 
 import json
-import os
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from scripts.servers import ROOT, free_port, populate
+from scripts.servers import ROOT, development_env, development_server, populate, run_script
 from tests.test_browser_pages import CHROMIUM, browser  # noqa: F401 (the fixture, shared with the page tests)
 
 pytestmark = pytest.mark.skipif(
@@ -56,36 +52,11 @@ print(json.dumps({{
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    env = os.environ | {
-        "DJANGO_SETTINGS_MODULE": "kb.settings",
-        "DJANGO_DEBUG": "1",
-        "DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('review') / 'db.sqlite3'}",
-        "REDIS_URL": "",
-    }
+    env = development_env(tmp_path_factory.mktemp("review") / "db.sqlite3")
     populate(env)
-    shell = [sys.executable, "manage.py", "shell", "--no-startup", "-c", SCENARIO]
-    output = subprocess.run(shell, cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout
-    scenario = json.loads(output.strip().splitlines()[-1])
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    origin = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{origin}/healthz", timeout=1).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+    scenario = json.loads(run_script(env, SCENARIO).strip().splitlines()[-1])
+    with development_server(env) as origin:
         yield origin, scenario
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def step_row(scope, header: str):
