@@ -15,6 +15,7 @@ from kb import health
 from kb.api.guards import is_api_path
 from kb.api.problems import json_problem_response
 from kb.api.schema_views import DocsView, RedocView, SchemaView
+from kb.favicon import favicon
 from kb.freshness import freshness
 
 admin.site.site_header = gettext_lazy("Yibao KB curation")
@@ -27,6 +28,7 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/api/v1/", permanent=False)),
     path("admin/freshness/", admin.site.admin_view(freshness), name="admin-freshness"),
     path("admin/", admin.site.urls),
+    path("favicon.ico", favicon, name="favicon"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("api/v1/", include(("kb.api_router", "api"), namespace="api")),
