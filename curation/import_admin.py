@@ -130,7 +130,17 @@ def column_label(resource, field_name: str) -> str:
 
 
 class ContentExportForm(SelectableFieldsExportForm):
-    """The export page's column checkboxes, labelled by what each column holds rather than by its header."""
+    """The export form: column checkboxes labelled by what each column holds rather than by its header, starting on
+    the first format (CSV) rather than on an empty choice that only refuses the form, with its "Select all" box wired
+    by a script of this site (the policy refuses inline handlers)."""
+
+    def __init__(self, formats, resources, **kwargs) -> None:
+        super().__init__(formats, resources, **kwargs)
+        self.fields["format"].choices = [choice for choice in self.fields["format"].choices if choice[0] != ""]
+
+    @property
+    def media(self) -> forms.Media:
+        return super().media + forms.Media(js=["curation/export_fields.js"])
 
     def _get_field_label(self, resource, field_name: str) -> str:
         return column_label(resource, field_name)
@@ -139,9 +149,10 @@ class ContentExportForm(SelectableFieldsExportForm):
 class ContentImportExportMixin(ImportExportMixin):
     formats = [LimitedCSV, LimitedXLSX]
     import_form_class = ContentImportForm
-    export_form_class = ContentExportForm
     tmp_storage_class = ExactTempStorage
     import_template_name = "admin/content_import.html"
+    export_form_class = ContentExportForm
+    export_template_name = "admin/content_export.html"
     # Excel opens a CSV as UTF-8 only when it starts with a byte-order mark; the import accepts both.
     to_encoding = "utf-8-sig"
 

@@ -225,6 +225,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# The project's own static files beside its templates (kb/templates): the admin's stylesheet and the site's icon.
+STATICFILES_DIRS = [BASE_DIR / "kb" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -16,6 +16,7 @@ from kb import health
 from kb.api.guards import is_api_path
 from kb.api.problems import json_problem_response
 from kb.api.schema_views import DocsView, RedocView, SchemaView
+from kb.favicon import favicon
 from kb.freshness import freshness
 
 admin.site.site_header = gettext_lazy("Yibao KB curation")
@@ -29,6 +30,7 @@ urlpatterns = [
     path("admin/freshness/", admin.site.admin_view(freshness), name="admin-freshness"),
     path("admin/review-queue/", admin.site.admin_view(review_queue), name="admin-review-queue"),
     path("admin/", admin.site.urls),
+    path("favicon.ico", favicon, name="favicon"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("api/v1/", include(("kb.api_router", "api"), namespace="api")),

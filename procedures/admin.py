@@ -1,9 +1,10 @@
 """Admin for channels, procedures (with drag-and-drop steps) and FAQs."""
 
 from adminsortable2.admin import CustomInlineFormSet, SortableAdminBase, SortableTabularInline
+from django.conf import settings
 from django.contrib import admin
 from django.db import models, transaction
-from django.forms import Textarea
+from django.forms import Media, Textarea
 
 from curation.admin import ContentAdmin, FollowsOwnerWorkflow
 from curation.import_admin import ContentImportExportMixin
@@ -54,6 +55,9 @@ class StepFormSet(CustomInlineFormSet):
 
 
 class StepInline(FollowsOwnerWorkflow, SortableTabularInline):
+    """The steps of a procedure its user may edit, reordered by drag and drop or the arrows (django-admin-sortable2,
+    whose script and style come with this inline only)."""
+
     model = Step
     # One step is a sentence or two: a low box keeps a whole procedure on one screen.
     formfield_overrides = {models.TextField: {"widget": Textarea(attrs={"rows": 2, "cols": 80})}}
@@ -62,6 +66,23 @@ class StepInline(FollowsOwnerWorkflow, SortableTabularInline):
     fields = ("instruction", "ui_path", "position")
     extra = 0
     max_num = MAX_STEPS
+
+    @property
+    def media(self) -> Media:
+        extra = "" if settings.DEBUG else ".min"
+        return super().media + Media(
+            css={"all": ["adminsortable2/css/sortable.css"]}, js=[f"adminsortable2/js/adminsortable2{extra}.js"]
+        )
+
+
+class ReadOnlyStepInline(FollowsOwnerWorkflow, admin.TabularInline):
+    """The steps of a procedure its user may not change (published, archived, or in review for an editor): in order,
+    each headed by its number, without drag handles or arrows that would move them on screen and save nothing."""
+
+    model = Step
+    ordering = ("position",)
+    fields = ("instruction", "ui_path")
+    extra = 0
 
 
 @admin.register(Procedure)
@@ -77,6 +98,17 @@ class ProcedureAdmin(ContentImportExportMixin, SortableAdminBase, ContentAdmin):
     ordering = ("region__code", "kind", "title")
     inlines = (StepInline, sources_inline(Procedure))
     exclude = ("sources",)
+
+    @property
+    def media(self) -> Media:
+        # Past SortableAdminBase, which would load the drag-and-drop script on every page: StepInline brings it where
+        # steps can be moved.
+        return super(SortableAdminBase, self).media
+
+    def get_inlines(self, request, obj):
+        if obj is None or self.has_change_permission(request, obj):
+            return super().get_inlines(request, obj)
+        return [ReadOnlyStepInline if inline is StepInline else inline for inline in super().get_inlines(request, obj)]
 
 
 @admin.register(Faq)

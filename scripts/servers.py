@@ -1,5 +1,5 @@
 """The app as a real server, for the tests that need one, the fuzzer and the benchmark: its own database,
-production settings, gunicorn."""
+production settings, gunicorn; or Django's development server, for the browser tests of the admin."""
 
 import os
 import signal
@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,6 +80,42 @@ def start_gunicorn(
     raise RuntimeError("gunicorn did not become ready within 30 seconds")
 
 
+def development_env(database_path: Path) -> dict[str, str]:
+    """DEBUG on, so that the development server serves the static files without `collectstatic`, on an SQLite file."""
+    return os.environ | {
+        "DJANGO_SETTINGS_MODULE": "kb.settings",
+        "DJANGO_DEBUG": "1",
+        "DATABASE_URL": f"sqlite:///{database_path}",
+        "REDIS_URL": "",
+    }
+
+
+@contextmanager
+def development_server(env: dict[str, str]) -> Iterator[str]:
+    """Django's development server on a spare port, once /healthz answers (30 seconds at most): its origin, until the
+    block ends."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    origin = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{origin}/healthz", timeout=1).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield origin
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 def stop(server: subprocess.Popen) -> None:
     os.killpg(server.pid, signal.SIGTERM)
     server.wait(timeout=30)
@@ -90,8 +128,13 @@ def staff_token(env: dict[str, str], *, username: str, role: str) -> str:
         f"user = User.objects.create_user({username!r}, is_staff=True); "
         f"user.groups.add(Group.objects.get(name={role!r})); print(Token.objects.create(user=user).key)"
     )
+    return run_script(env, script).split()[-1]
+
+
+def run_script(env: dict[str, str], script: str) -> str:
+    """Runs Python `script` in the app (`manage.py shell`) on the server's database; what it printed."""
     command = [sys.executable, "manage.py", "shell", "--no-startup", "-c", script]
-    return subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout.split()[-1]
+    return subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout
 
 
 def create_postgres_database(url: str, *, replace: bool = False) -> None:

@@ -1,6 +1,7 @@
 """Every model's admin pages render for staff, in Chinese by default and in English on request."""
 
 import pytest
+from bs4 import BeautifulSoup
 from django.contrib import admin
 from django.urls import reverse
 
@@ -83,3 +84,16 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client):
 
     response = client.get(url(Region, "changelist"))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_the_site_icon_is_served_at_the_root_and_linked_from_the_admin(client, admin_client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/x-icon" and response.content.startswith(b"\0\0\1\0")
+    assert "public" in response["Cache-Control"] and "max-age=86400" in response["Cache-Control"]
+    assert client.head("/favicon.ico").status_code == 200
+    assert client.post("/favicon.ico").status_code == 405
+
+    for page in (client.get("/admin/login/"), admin_client.get("/admin/")):
+        icon = BeautifulSoup(page.content, "html.parser").select_one("link[rel=icon]")
+        assert icon is not None and icon["href"].endswith("kb/favicon.ico")

@@ -48,12 +48,25 @@ def test_admin_and_docs_pages_render_without_inline_scripts(admin_client, path):
 
 
 def test_a_procedures_change_page_with_sortable_steps_has_no_inline_script(admin_client):
-    from procedures.models import Procedure
+    from tests.factories import make_procedure
 
-    procedure = Procedure.objects.filter(steps__isnull=False).first()
+    # A draft: published steps are read-only and not sortable.
+    procedure = make_procedure(steps=3)
     response = admin_client.get(f"/admin/procedures/procedure/{procedure.pk}/change/")
-    assert response.status_code == 200 and b"sortable" in response.content.lower()
+    assert response.status_code == 200 and b"adminsortable2" in response.content
     assert inline_scripts(response) == []
+
+
+@pytest.mark.parametrize("model", ["passwords/defaultpasswordrule", "procedures/channel", "procedures/procedure"])
+def test_the_export_page_has_no_inline_event_handler(admin_client, model):
+    """Its "Select all" box is wired by a script file: the policy would block an onchange attribute."""
+    response = admin_client.get(f"/admin/{model}/export/")
+    assert response.status_code == 200
+    soup = BeautifulSoup(response.content, "html.parser")
+    handlers = [(tag.name, name) for tag in soup.find_all(True) for name in tag.attrs if name.startswith("on")]
+    assert handlers == [] and inline_scripts(response) == []
+    assert soup.select_one("input.select-toggle") is not None
+    assert soup.select_one("script[src$='curation/export_fields.js']") is not None
 
 
 def test_swagger_ui_loads_its_init_script_from_this_site(client):

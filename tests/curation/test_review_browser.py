@@ -7,16 +7,12 @@ so that it serves the admin's static files) on its own SQLite file, populated as
 
 import contextlib
 import json
-import os
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from scripts.servers import ROOT, free_port, populate
+from scripts.servers import ROOT, development_env, development_server, populate, run_script
 from tests.test_browser_pages import CHROMIUM, browser  # noqa: F401 (the fixture, shared with the page tests)
 
 pytestmark = pytest.mark.skipif(
@@ -60,37 +56,11 @@ def admin_server(directory: Path, scenario: str):
     """The app under the development server on its own SQLite file in `directory`, populated as `make setup` does,
     with four eyes on (as in production), after `scenario` ran in its database; yields the origin and the JSON the
     scenario printed last."""
-    env = os.environ | {
-        "DJANGO_SETTINGS_MODULE": "kb.settings",
-        "DJANGO_DEBUG": "1",
-        "DATABASE_URL": f"sqlite:///{directory / 'db.sqlite3'}",
-        "REDIS_URL": "",
-        "CURATION_FOUR_EYES": "1",
-    }
+    env = development_env(directory / "db.sqlite3") | {"CURATION_FOUR_EYES": "1"}
     populate(env)
-    shell = [sys.executable, "manage.py", "shell", "--no-startup", "-c", scenario]
-    output = subprocess.run(shell, cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout
-    printed = json.loads(output.strip().splitlines()[-1])
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    origin = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{origin}/healthz", timeout=1).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+    printed = json.loads(run_script(env, scenario).strip().splitlines()[-1])
+    with development_server(env) as origin:
         yield origin, printed
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

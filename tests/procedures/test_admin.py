@@ -1,6 +1,7 @@
 """Staff edit a procedure's steps inline: reorder them by position, add and delete, with clear refusals."""
 
 import pytest
+from bs4 import BeautifulSoup
 from django.urls import reverse
 
 from tests.admin_forms import form_data
@@ -86,3 +87,24 @@ def test_an_existing_step_posted_without_a_position_keeps_its_place(admin_client
 
     assert admin_client.post(change_url(procedure), data).status_code == 302
     assert list(procedure.steps.values_list("position", "instruction")) == [(1, "第1步"), (2, "第2步")]
+
+
+def test_steps_of_a_procedure_nobody_may_change_here_have_no_drag_handles(admin_client, editor_client):
+    """Published steps change through a pending edit: handles and arrows would move rows on screen and save
+    nothing. A procedure in review is read-only to an editor too, but not to a publisher (the superuser)."""
+    published = make_procedure(steps=3, status="published")
+    in_review = make_procedure(steps=3, status="in_review", slug="in-review-steps")
+    for client, procedure in ((admin_client, published), (editor_client, in_review)):
+        response = client.get(change_url(procedure))
+        html = response.content.decode()
+        soup = BeautifulSoup(html, "html.parser")
+        assert response.status_code == 200
+        assert html.index("第1步") < html.index("第2步") < html.index("第3步")
+        assert soup.select("#steps-group .sort, #steps-group fieldset.sortable") == []
+        assert "adminsortable2" not in html
+        assert soup.select("#steps-group textarea, #steps-group input[name$='-position']") == []
+
+    html = admin_client.get(change_url(in_review)).content.decode()
+    soup = BeautifulSoup(html, "html.parser")
+    assert len(soup.select("#steps-group fieldset.sortable tr.has_original .sort i.move-begin")) == 3
+    assert "adminsortable2/js/adminsortable2" in html
