@@ -10,6 +10,7 @@ from django.contrib.contenttypes.admin import GenericTabularInline
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.forms.models import construct_instance
 from django.http import Http404, HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, path, reverse
@@ -35,6 +36,22 @@ class VersionedForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None:
             self.fields["based_on_version"].initial = self.instance.version
+        elif "slug" in self.fields:
+            self.fields["slug"].required = False
+            self.fields["slug"].help_text = _(
+                "Lower-case letters, digits and hyphens; it becomes the content's address and cannot change later. "
+                "Left empty, one is made from the region and title in pinyin (zhangjiakou-xiu-gai-mi-ma)."
+            )
+
+    def _post_clean(self):
+        if "slug" in self.fields and not self.cleaned_data.get("slug") and "slug" not in self._errors:
+            # Proposed from what the form holds, then validated like a typed slug. The form's data gets it too: should
+            # anything else be refused, the page comes back with the proposal in the box, to keep or change.
+            construct_instance(self, self.instance, self._meta.fields, self._meta.exclude)
+            self.cleaned_data["slug"] = self.instance.propose_slug()
+            self.data = self.data.copy()
+            self.data[self.add_prefix("slug")] = self.cleaned_data["slug"]
+        super()._post_clean()
 
     def clean(self):
         cleaned = super().clean()
