@@ -11,7 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.forms.models import construct_instance
-from django.http import Http404, HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
@@ -129,6 +129,10 @@ class ContentAdmin(SimpleHistoryAdmin):
     object_history_list_template = "admin/curation/object_history_list.html"
     # Curated links are https; a bare "fw.ybj.beijing.gov.cn" typed by staff should become one.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    class Media:
+        # After the admin's jQuery, which curation/slug.js listens through.
+        js = ("admin/js/jquery.init.js", "curation/slug.js")
 
     def get_list_filter(self, request):
         return ("status", NeedsReviewFilter, *super().get_list_filter(request))
@@ -269,8 +273,22 @@ class ContentAdmin(SimpleHistoryAdmin):
                 self.admin_site.admin_view(self.revert_view),
                 name="{}_{}_revert".format(*info),
             ),
+            path(
+                "propose-slug/",
+                self.admin_site.admin_view(self.propose_slug_view),
+                name="{}_{}_propose_slug".format(*info),
+            ),
             *super().get_urls(),
         ]
+
+    def propose_slug_view(self, request):
+        """The slug the add form would propose for the fields in the query string, for curation/slug.js to show while
+        staff fill in the form; the same proposal the form makes when it is saved with the slug left empty."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = self.get_form(request)(request.GET.dict() | {"slug": ""})
+        form.is_valid()
+        return JsonResponse({"slug": form.cleaned_data.get("slug", "")})
 
     def workflow_view(self, request, object_id, action):
         if request.method != "POST":

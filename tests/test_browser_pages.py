@@ -17,6 +17,7 @@ import pytest
 from scripts.servers import ROOT, free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+STAFF, PASSWORD = "browser-staff", "pages-in-chromium-2026"
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)"
@@ -33,6 +34,9 @@ def origin(tmp_path_factory):
     }
     subprocess.run([sys.executable, "manage.py", "migrate", "--no-input"], cwd=ROOT, env=env, check=True,
                    capture_output=True)  # fmt: skip
+    subprocess.run([sys.executable, "manage.py", "createsuperuser", "--no-input", "--username", STAFF,
+                    "--email", "staff@example.com"], cwd=ROOT, env=env | {"DJANGO_SUPERUSER_PASSWORD": PASSWORD},
+                   check=True, capture_output=True)  # fmt: skip
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
@@ -91,3 +95,32 @@ def test_the_page_renders_under_the_policy(browser, origin, path, rendered):
     # itself, which the site does not have. ReDoc's "powered by" logo lives on Redocly's CDN: the policy refuses it.
     problems = [text for text in problems if not text.startswith("Failed to load resource")]
     assert [text for text in problems if "cdn.redoc.ly/redoc/logo-mini.svg" not in text] == []
+
+
+def test_the_add_form_shows_the_proposed_slug_and_keeps_a_typed_one(browser, origin):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(locale="zh-CN")
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(f"{origin}/admin/login/?next=/admin/sources/source/add/")
+    page.fill("#id_username", STAFF)
+    page.fill("#id_password", PASSWORD)
+    page.click("#login-form [type=submit]")
+    slug = page.locator("#id_slug")
+    slug.wait_for()
+    page.fill("#id_title", "人社局公告")
+    page.press("#id_title", "Tab")  # the change event
+    expect(slug).to_have_value("ren-she-ju-gong-gao", timeout=10_000)
+    # A changed title changes the proposal; a slug staff typed stays.
+    page.fill("#id_title", "社保卡须知")
+    page.press("#id_title", "Tab")
+    expect(slug).to_have_value("she-bao-ka-xu-zhi", timeout=10_000)
+    slug.fill("my-own-slug")
+    page.fill("#id_title", "别的标题")
+    page.press("#id_title", "Tab")
+    page.wait_for_timeout(1000)
+    assert slug.input_value() == "my-own-slug"
+    page.close()
+    assert [text for text in problems if not text.startswith("Failed to load resource")] == []

@@ -106,3 +106,16 @@ def test_an_invalid_slug_gets_the_same_message_from_the_write_api(slug):
     response = write(staff_client("editors", "editor-slug"), "post", "/api/v1/password-rules/", rule_body(slug=slug))
     assert response.status_code == 400
     assert response.json()["errors"] == [{"parameter": "slug", "detail": SLUG_MESSAGE}]
+
+
+def test_the_add_form_asks_the_server_for_a_proposal_while_staff_type(admin_client, client):
+    page = BeautifulSoup(admin_client.get(ADD_RULE).content, "html.parser")
+    assert page.select_one('script[src$="curation/slug.js"]') is not None
+    propose = reverse("admin:passwords_defaultpasswordrule_propose_slug")
+    assert propose == ADD_RULE.replace("/add/", "/propose-slug/")  # where the script looks for it
+    region = Region.objects.get(code="130700").pk
+    answer = admin_client.get(propose, {"region": region, "kind": "fixed", "value": "654321", "slug": "ignored"})
+    assert answer.json() == {"slug": "zhangjiakou-fixed-654321"}
+    # Half a form still gets what it allows: no region yet.
+    assert admin_client.get(propose, {"kind": "fixed", "value": "654321"}).json() == {"slug": "fixed-654321"}
+    assert client.get(propose, {"region": region}).status_code == 302  # to the sign-in page
