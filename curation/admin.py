@@ -10,7 +10,8 @@ from django.contrib.contenttypes.admin import GenericTabularInline
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.http import Http404, HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
+from django.forms.models import construct_instance
+from django.http import Http404, HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
@@ -44,6 +45,22 @@ class VersionedForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None:
             self.fields["based_on_version"].initial = self.instance.version
+        elif "slug" in self.fields:
+            self.fields["slug"].required = False
+            self.fields["slug"].help_text = _(
+                "Lower-case letters, digits and hyphens; it becomes the content's address and cannot change later. "
+                "Left empty, one is made from the region and title in pinyin (zhangjiakou-xiu-gai-mi-ma)."
+            )
+
+    def _post_clean(self):
+        if "slug" in self.fields and not self.cleaned_data.get("slug") and "slug" not in self._errors:
+            # Proposed from what the form holds, then validated like a typed slug. The form's data gets it too: should
+            # anything else be refused, the page comes back with the proposal in the box, to keep or change.
+            construct_instance(self, self.instance, self._meta.fields, self._meta.exclude)
+            self.cleaned_data["slug"] = self.instance.propose_slug()
+            self.data = self.data.copy()
+            self.data[self.add_prefix("slug")] = self.cleaned_data["slug"]
+        super()._post_clean()
 
     def clean(self):
         cleaned = super().clean()
@@ -122,6 +139,10 @@ class ContentAdmin(SimpleHistoryAdmin):
     object_history_form_template = "admin/curation/object_history_form.html"
     # Curated links are https; a bare "fw.ybj.beijing.gov.cn" typed by staff should become one.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    class Media:
+        # After the admin's jQuery, which curation/slug.js listens through.
+        js = ("admin/js/jquery.init.js", "curation/slug.js")
 
     def get_list_filter(self, request):
         return ("status", NeedsReviewFilter, *super().get_list_filter(request))
@@ -288,8 +309,22 @@ class ContentAdmin(SimpleHistoryAdmin):
                 self.admin_site.admin_view(self.revert_view),
                 name="{}_{}_revert".format(*info),
             ),
+            path(
+                "propose-slug/",
+                self.admin_site.admin_view(self.propose_slug_view),
+                name="{}_{}_propose_slug".format(*info),
+            ),
             *super().get_urls(),
         ]
+
+    def propose_slug_view(self, request):
+        """The slug the add form would propose for the fields in the query string, for curation/slug.js to show while
+        staff fill in the form; the same proposal the form makes when it is saved with the slug left empty."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = self.get_form(request)(request.GET.dict() | {"slug": ""})
+        form.is_valid()
+        return JsonResponse({"slug": form.cleaned_data.get("slug", "")})
 
     def workflow_view(self, request, object_id, action):
         if request.method != "POST":

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from kb.constraints import one_of
-from kb.validators import lower_case_slug
+from kb.slugs import LowerCaseSlugField, pinyin_slug, unique_slug
 
 from .choices import AuditAction, Status
 
@@ -143,13 +143,10 @@ class ContentModel(RefusesNulCharacters, models.Model):
     replaces the original's content when it is published, so the public only ever sees reviewed content.
     """
 
-    slug = models.SlugField(
+    slug = LowerCaseSlugField(
         _("slug"),
         max_length=80,
         unique=True,
-        # SlugField's own validator also takes capitals and underscores: `Wuhan_Rule` and `wuhan-rule` would be two
-        # addresses that people read as one.
-        validators=[lower_case_slug],
         help_text=_("Stable identifier used in URLs, imports and fixtures: lower-case letters, digits and hyphens."),
     )
     status = models.CharField(
@@ -300,6 +297,17 @@ class ContentModel(RefusesNulCharacters, models.Model):
                     {field.name: _("These no longer exist: %(missing)s.") % {"missing": ", ".join(sorted(missing))}}
                 )
             getattr(self, field.name).set(found.values())
+
+    def slug_words(self) -> list[str]:
+        """What a proposed slug says, in order (Chinese is written in pinyin); each content model names its own."""
+        return [str(self)]
+
+    def propose_slug(self) -> str:
+        """A free slug from `slug_words`, with a number after it if another row of the model has it already."""
+        max_length = self._meta.get_field("slug").max_length
+        base = pinyin_slug(*self.slug_words(), max_length=max_length - len("-99")) or self._meta.model_name
+        taken = type(self)._base_manager.filter(slug__startswith=base).values_list("slug", flat=True)
+        return unique_slug(base, set(taken), max_length=max_length)
 
     @property
     def is_pending_edit(self) -> bool:

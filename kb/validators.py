@@ -7,6 +7,9 @@ from django.utils.translation import gettext_lazy as _
 # people read as one.
 lower_case_slug = RegexValidator(
     r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
-    _("Use lower-case letters, digits and single hyphens between them, e.g. wuhan-fixed-1234."),
+    _(
+        "Use only lower-case letters, digits and hyphens between them, e.g. wuhan-reset-password: no capitals, spaces, "
+        "underscores or Chinese characters."
+    ),
     code="invalid_slug",
 )

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from curation.admin import ContentAdmin
 from curation.import_admin import ContentImportExportMixin
+from regions.admin import SearchesByRegion
 from sources.admin import sources_inline
 
 from .models import CardType, DefaultPasswordRule, PasswordPolicy
@@ -22,12 +23,12 @@ class CardTypeAdmin(ContentAdmin):
     exclude = ("sources",)
 
 
-class RegionScopedAdmin(ContentAdmin):
+class RegionScopedAdmin(SearchesByRegion, ContentAdmin):
     autocomplete_fields = ("region", "card_type")
     list_select_related = ("region", "card_type")
     # Only regions that actually hold rows are offered: the full list has 3,400 entries.
     list_filter = (("region", admin.RelatedOnlyFieldListFilter), "card_type", "password", "standing")
-    search_fields = ("slug", "note", "region__name", "region__code", "region__pinyin")
+    search_fields = ("slug", "note")
     ordering = ("region__code", "password")
     exclude = ("sources",)
 

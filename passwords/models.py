@@ -173,6 +173,9 @@ class DefaultPasswordRule(RegionScoped):
         shown = self.value if self.kind == RuleKind.FIXED else self.get_kind_display()
         return f"{self.region.name} · {card} · {self.get_password_display()}: {shown}"
 
+    def slug_words(self) -> list[str]:
+        return [self.region.slug_name if self.region_id else "", self.kind, self.value]  # wuhan-fixed-1234
+
     def clean(self) -> None:
         super().clean()
         # Field-level messages are friendlier in the admin than the constraint's form-wide one.
@@ -237,6 +240,9 @@ class PasswordPolicy(RegionScoped):
     def __str__(self) -> str:
         card = self.card_type.name if self.card_type_id else _("every card")
         return f"{self.region.name} · {card} · {self.get_password_display()}: {self.min_length}–{self.max_length}"
+
+    def slug_words(self) -> list[str]:
+        return [self.region.slug_name if self.region_id else "", self.password, self.allowed_characters]
 
 
 class CardTypeCitation(Citation):

@@ -8,6 +8,7 @@ from django.forms import Media, Textarea
 
 from curation.admin import ContentAdmin, FollowsOwnerWorkflow
 from curation.import_admin import ContentImportExportMixin
+from regions.admin import SearchesByRegion
 from sources.admin import sources_inline
 
 from .models import MAX_STEPS, Channel, Faq, Procedure, Step
@@ -16,12 +17,12 @@ from .services import park_steps, renumber_steps
 
 
 @admin.register(Channel)
-class ChannelAdmin(ContentImportExportMixin, ContentAdmin):
+class ChannelAdmin(SearchesByRegion, ContentImportExportMixin, ContentAdmin):
     resource_classes = [ChannelResource]
     list_display = ("name", "kind", "region", "phone", "url", "status", "updated_at")
     list_filter = ("kind", ("region", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("region",)
-    search_fields = ("name", "slug", "phone", "url", "description", "region__name", "region__pinyin", "=region__code")
+    search_fields = ("name", "slug", "phone", "url", "description")
     autocomplete_fields = ("region",)
     ordering = ("region__code", "kind", "name")
     inlines = (sources_inline(Channel),)
@@ -86,14 +87,14 @@ class ReadOnlyStepInline(FollowsOwnerWorkflow, admin.TabularInline):
 
 
 @admin.register(Procedure)
-class ProcedureAdmin(ContentImportExportMixin, SortableAdminBase, ContentAdmin):
+class ProcedureAdmin(SearchesByRegion, ContentImportExportMixin, SortableAdminBase, ContentAdmin):
     resource_classes = [ProcedureResource]
     list_display = ("title", "kind", "region", "channel", "standing", "status", "updated_at")
     list_filter = (
         "kind", ("region", admin.RelatedOnlyFieldListFilter), "card_types", "channel__kind", "standing",
     )  # fmt: skip
     list_select_related = ("region", "channel")
-    search_fields = ("title", "slug", "summary", "steps__instruction", "region__name", "region__pinyin", "region__code")
+    search_fields = ("title", "slug", "summary", "steps__instruction")
     autocomplete_fields = ("region", "channel", "card_types")
     ordering = ("region__code", "kind", "title")
     inlines = (StepInline, sources_inline(Procedure))
@@ -112,10 +113,11 @@ class ProcedureAdmin(ContentImportExportMixin, SortableAdminBase, ContentAdmin):
 
 
 @admin.register(Faq)
-class FaqAdmin(ContentAdmin):
+class FaqAdmin(SearchesByRegion, ContentAdmin):
+    region_field = "regions"
     list_display = ("question", "status", "updated_at")
     list_filter = ("card_types", ("regions", admin.RelatedOnlyFieldListFilter))
-    search_fields = ("question", "answer", "slug", "regions__name", "regions__pinyin", "=regions__code")
+    search_fields = ("question", "answer", "slug")
     autocomplete_fields = ("regions", "card_types", "procedures")
     ordering = ("slug",)
     inlines = (sources_inline(Faq),)

@@ -55,6 +55,9 @@ class Channel(ContentModel):
     def __str__(self) -> str:
         return f"{self.name}（{self.get_kind_display()}）"
 
+    def slug_words(self) -> list[str]:
+        return [self.region.slug_name if self.region_id else "", self.name]
+
 
 class Procedure(ContentModel):
     """A task such as changing or resetting a password, done through one channel in one region."""
@@ -115,6 +118,9 @@ class Procedure(ContentModel):
 
     def __str__(self) -> str:
         return f"{self.title}（{self.region.name}）"
+
+    def slug_words(self) -> list[str]:
+        return [self.region.slug_name if self.region_id else "", self.title]
 
     def history_related_snapshot(self) -> dict[str, list]:
         return {

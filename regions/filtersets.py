@@ -40,9 +40,11 @@ class RegionFilter(django_filters.ModelChoiceFilter):
     field_class = RegionCodeField
 
 
-def subtree(region: Region) -> QuerySet:
-    """The ids of `region` and of every region below it (the hierarchy is at most three levels deep)."""
-    below = Q(pk=region.pk) | Q(parent=region) | Q(parent__parent=region) | Q(parent__parent__parent=region)
+def subtree(region: Region | QuerySet) -> QuerySet:
+    """The ids of `region` (or of every region of a queryset) and of every region below it (the hierarchy is at most
+    three levels deep)."""
+    top = region.values("pk") if isinstance(region, QuerySet) else [region.pk]
+    below = Q(pk__in=top) | Q(parent__in=top) | Q(parent__parent__in=top) | Q(parent__parent__parent__in=top)
     return Region.objects.filter(below).values("pk")
 
 

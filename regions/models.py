@@ -148,6 +148,12 @@ class Region(models.Model):
         return self.code == NATIONAL_CODE
 
     @property
+    def slug_name(self) -> str:
+        """How the region begins a proposed slug: the pinyin of its short name (zhangjiakou), `national` for the root,
+        as in the curated content's slugs."""
+        return "national" if self.is_national else pinyin_of(self.short_name or self.name)[0]
+
+    @property
     def full_name(self) -> str:
         """The name with its province and prefecture before it, as on an address: 湖北省武汉市江岸区."""
         if self.is_national:

@@ -68,6 +68,9 @@ class Source(ContentModel):
     def __str__(self) -> str:
         return f"{self.title}（{self.publisher}）"
 
+    def slug_words(self) -> list[str]:
+        return [self.title]
+
 
 class Citation(models.Model):
     """One content object citing one source. A cited source cannot be deleted: the fact would lose its evidence."""

@@ -14,6 +14,7 @@ import pytest
 from scripts.servers import ROOT, development_env, development_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+STAFF, PASSWORD = "browser-staff", "pages-in-chromium-2026"
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)"
@@ -25,6 +26,9 @@ def origin(tmp_path_factory):
     env = development_env(tmp_path_factory.mktemp("pages") / "db.sqlite3")
     subprocess.run([sys.executable, "manage.py", "migrate", "--no-input"], cwd=ROOT, env=env, check=True,
                    capture_output=True)  # fmt: skip
+    subprocess.run([sys.executable, "manage.py", "createsuperuser", "--no-input", "--username", STAFF,
+                    "--email", "staff@example.com"], cwd=ROOT, env=env | {"DJANGO_SUPERUSER_PASSWORD": PASSWORD},
+                   check=True, capture_output=True)  # fmt: skip
     with development_server(env) as origin:
         yield origin
 
@@ -65,3 +69,32 @@ def test_the_page_renders_under_the_policy(browser, origin, path, rendered):
     # Nothing failed to load, not even the /favicon.ico the browser asks for by itself. ReDoc's "powered by" logo
     # lives on Redocly's CDN: the policy refuses it.
     assert [text for text in problems if "cdn.redoc.ly/redoc/logo-mini.svg" not in text] == []
+
+
+def test_the_add_form_shows_the_proposed_slug_and_keeps_a_typed_one(browser, origin):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(locale="zh-CN")
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(f"{origin}/admin/login/?next=/admin/sources/source/add/")
+    page.fill("#id_username", STAFF)
+    page.fill("#id_password", PASSWORD)
+    page.click("#login-form [type=submit]")
+    slug = page.locator("#id_slug")
+    slug.wait_for()
+    page.fill("#id_title", "人社局公告")
+    page.press("#id_title", "Tab")  # the change event
+    expect(slug).to_have_value("ren-she-ju-gong-gao", timeout=10_000)
+    # A changed title changes the proposal; a slug staff typed stays.
+    page.fill("#id_title", "社保卡须知")
+    page.press("#id_title", "Tab")
+    expect(slug).to_have_value("she-bao-ka-xu-zhi", timeout=10_000)
+    slug.fill("my-own-slug")
+    page.fill("#id_title", "别的标题")
+    page.press("#id_title", "Tab")
+    page.wait_for_timeout(1000)
+    assert slug.input_value() == "my-own-slug"
+    page.close()
+    assert problems == []

@@ -21,6 +21,7 @@ from rest_framework.settings import api_settings
 from curation.choices import Status
 from curation.history import one_history_record
 from curation.models import ContentModel, linkable, linked_identifier
+from kb.slugs import LowerCaseSlugField
 
 
 def django_errors(error: DjangoValidationError) -> dict | list:
@@ -165,6 +166,14 @@ class StaffContentSerializer(JsonTypes, serializers.ModelSerializer):
 
     class Meta:
         read_only_fields = ["publish_at", "verified_at", "created_at", "updated_at"]
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if isinstance(model_field, LowerCaseSlugField):
+            # DRF's SlugField would add its own pattern and message beside the model's one (kb.slugs).
+            kwargs.pop("allow_unicode", None)
+            field_class = serializers.CharField
+        return field_class, kwargs
 
     def validate_slug(self, value: str) -> str:
         # The slug is the content's address: chosen once, at creation.
