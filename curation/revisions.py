@@ -135,6 +135,8 @@ def bump_revision(*, public: bool) -> ForgetOnCommit:
         )
     if hook is None:
         hook = ForgetOnCommit()
+        hook.public = public
+        # Outside a transaction the hook runs at once, so it must know by now what it is for.
         transaction.on_commit(hook)
     hook.public = hook.public or public
     return hook

@@ -91,15 +91,23 @@ VCL = ROOT / "deploy" / "varnish" / "default.vcl"
 
 
 def start_varnish(
-    port: int, backend_port: int, workdir: Path, *, host: str = "127.0.0.1", log_path: Path | None = None
+    port: int,
+    backend_port: int,
+    workdir: Path,
+    *,
+    host: str = "127.0.0.1",
+    ready_host: str = "127.0.0.1",
+    log_path: Path | None = None,
 ) -> subprocess.Popen:
     """Starts varnishd in the foreground with the repository's configuration, listening on `host`:`port`, in front
-    of the app on 127.0.0.1:`backend_port`, which may purge it; waits until the app answers through it."""
+    of the app on 127.0.0.1:`backend_port`, which may purge it (from the loopback address or `host`); waits until the
+    app answers through it, asked for under `ready_host`."""
     workdir.mkdir(parents=True, exist_ok=True)
+    purgers = " ".join(f'"{address}";' for address in sorted({"127.0.0.1", "::1", host} - {"0.0.0.0", "::", ""}))
     # default.vcl includes backend.vcl: this one, found first on vcl_path, in place of docker-compose's.
     (workdir / "backend.vcl").write_text(
         f'backend app {{ .host = "127.0.0.1"; .port = "{backend_port}"; .first_byte_timeout = 60s; }}\n'
-        'acl purgers { "127.0.0.1"; "::1"; }\n'
+        f"acl purgers {{ {purgers} }}\n"
     )
     output = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     if log_path is not None:
@@ -115,7 +123,8 @@ def start_varnish(
         ],
         cwd=workdir, start_new_session=True, **output,
     )  # fmt: skip
-    wait_until_ready(server, "varnishd", f"http://{host}:{port}/healthz")
+    local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    wait_until_ready(server, "varnishd", f"http://{local}:{port}/healthz", ready_host)
     return server
 
 

@@ -9,7 +9,10 @@ KB_REQUIRE_TOOLS is set (CI sets it)."""
 import http.client
 import json
 import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -19,8 +22,17 @@ from pathlib import Path
 import brotli
 import pytest
 
-from scripts.servers import VARNISHD, free_port, populate, production_env, staff_token, start_gunicorn, start_varnish
-from scripts.servers import stop as stop_server
+from scripts.servers import (
+    ROOT,
+    VARNISHD,
+    free_port,
+    populate,
+    production_env,
+    staff_token,
+    start_gunicorn,
+    start_varnish,
+    stop,
+)
 
 # Anonymous requests that reach the app, per client address and day: each test asks from addresses of its own.
 ANONYMOUS_RATE = 20
@@ -61,6 +73,7 @@ class Stack:
     editor: str
     publisher: str
     log: Path
+    database: str
 
     def get(self, path: str, **kwargs) -> Answer:
         return fetch(self.proxy, path, **kwargs)
@@ -84,7 +97,8 @@ def stack(tmp_path_factory):
     proxy_port, app_port, dead_port = free_port(), free_port(), free_port()
     # A node that takes the connection and never answers: each try of a ban waits for its timeout.
     hanging = socket.create_server(("127.0.0.1", 0))
-    env = production_env(f"sqlite:///{workdir / 'db.sqlite3'}") | {
+    database = f"sqlite:///{workdir / 'db.sqlite3'}"
+    env = production_env(database) | {
         "DJANGO_NUM_PROXIES": "1",
         "API_ANON_THROTTLE_RATE": f"{ANONYMOUS_RATE}/day",
         "CACHE_PURGE_URLS": ",".join(
@@ -105,13 +119,13 @@ def stack(tmp_path_factory):
     try:
         proxy = start_varnish(proxy_port, app_port, workdir / "varnish")
     except Exception:
-        stop_server(app)
+        stop(app)
         raise
     try:
-        yield Stack(proxy_port, app_port, editor, publisher, log)
+        yield Stack(proxy_port, app_port, editor, publisher, log, database)
     finally:
-        stop_server(proxy)
-        stop_server(app)
+        stop(proxy)
+        stop(app)
         hanging.close()
 
 
@@ -254,25 +268,25 @@ def test_the_throttle_sees_the_address_the_proxy_saw(stack):
     assert other.status == 200
 
 
-def slow_client(port: int, stop: threading.Event) -> None:
+def slow_client(port: int, done: threading.Event) -> None:
     """Sends a request's headers one byte a second, reconnecting whenever the proxy gives up on it."""
     request = b"GET /api/v1/regions/?search=slow HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + b"a" * 100
-    while not stop.is_set():
+    while not done.is_set():
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
                 for byte in request:
-                    if stop.wait(1):
+                    if done.wait(1):
                         return
                     connection.send(bytes([byte]))
         except OSError:
-            stop.wait(0.2)
+            done.wait(0.2)
 
 
 def test_slow_clients_do_not_stall_the_app(stack):
     # More slow connections than the app has threads (two processes of four): had the proxy passed them on as they
     # came, every thread would wait on one of them.
-    stop = threading.Event()
-    attackers = [threading.Thread(target=slow_client, args=(stack.proxy, stop)) for _ in range(12)]
+    done = threading.Event()
+    attackers = [threading.Thread(target=slow_client, args=(stack.proxy, done)) for _ in range(12)]
     for attacker in attackers:
         attacker.start()
     try:
@@ -284,6 +298,38 @@ def test_slow_clients_do_not_stall_the_app(stack):
             assert time.monotonic() - started < 2, "a request waited behind the slow clients"
             time.sleep(1)
     finally:
-        stop.set()
+        done.set()
         for attacker in attackers:
             attacker.join()
+
+
+def test_make_stack_serves_through_the_proxy_until_interrupted(stack, tmp_path):
+    """scripts/stack.py, which `make stack` runs after `make setup`, here on the database the tests populated."""
+    port = free_port()
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("DJANGO_", "CACHE_PURGE"))}
+    env |= {"DATABASE_URL": stack.database, "EXPORT_DIR": str(tmp_path / "exports"), "GUNICORN_WORKERS": "1"}
+    command = [sys.executable, "-m", "scripts.stack", "--port", str(port)]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        while "Ctrl-C stops both" not in (line := process.stderr.readline()):
+            assert line, "".join(lines)
+            lines.append(line)
+        assert "DJANGO_SECRET_KEY is not set" in "".join(lines)
+        first, again = fetch(port, LOOKUP, client="127.0.8.1"), fetch(port, LOOKUP, client="127.0.8.1")
+        assert (first.status, first.cache, again.cache) == (200, "MISS", "HIT")
+        # Production settings: no debug page for an unknown address.
+        missing = fetch(port, "/no-such-page/", client="127.0.8.1")
+        assert missing.status == 404 and b"DEBUG = True" not in missing.body
+        # The app purges its proxy: a publish made in another process (the scheduler's, here) drops the answer.
+        script = "from curation.revisions import bump_revision; bump_revision(public=True)"
+        scheduler = env | {"DJANGO_DEBUG": "1", "CACHE_PURGE_URLS": f"http://127.0.0.1:{port}"}
+        command = [sys.executable, "manage.py", "shell", "--no-startup", "-c", script]
+        shell = subprocess.run(command, cwd=ROOT, env=scheduler, capture_output=True, text=True)
+        assert shell.returncode == 0, shell.stderr
+        assert fetch(port, LOOKUP, client="127.0.8.1").cache == "MISS"
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0
+    with pytest.raises(OSError):
+        fetch(port, LOOKUP)
