@@ -9,10 +9,15 @@ PORT ?= 8000
 # told otherwise, so that they need no DJANGO_SECRET_KEY; production sets its own environment, DJANGO_DEBUG=0 included.
 run setup superuser backup restore: export DJANGO_DEBUG ?= 1
 
-.PHONY: run setup superuser install tools test lint format lock bench fuzz backup restore
+.PHONY: run setup stack superuser install tools test lint format lock bench fuzz backup restore
 
 run: setup
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# The production stack on this machine, without Docker: gunicorn with production settings behind Varnish (Debian's
+# varnish package), on PORT (8080 unless given), in the foreground until Ctrl-C (scripts/stack.py).
+stack: setup
+	$(BIN)/python -m scripts.stack --host $(HOST) --port $(if $(filter environment command line,$(origin PORT)),$(PORT),8080)
 
 setup: install
 	$(BIN)/python manage.py migrate --no-input

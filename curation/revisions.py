@@ -9,6 +9,7 @@ revision* moves with every change, drafts included, for whatever reads drafts.
 The numbers live in the database, so that every process agrees on them, and are mirrored in the cache, so that a
 warm request needs no SQL at all. The mirror is dropped when a change commits: the next reader fetches the new
 numbers. A change that is rolled back drops nothing, and no reader can see a number the database does not hold.
+A change the public sees also tells the caches in front of the app to drop their public answers (kb/purge.py).
 """
 
 import datetime
@@ -22,6 +23,8 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
+
+from kb.purge import purge_public_answers
 
 from .models import ContentRevision
 from .replicas import replica_revisions
@@ -97,6 +100,9 @@ class ForgetOnCommit:
     def __call__(self) -> None:
         self.ran = True
         forget_revision()
+        if self.public:
+            # The caches in front (CACHE_PURGE_URLS) keep public answers by address, not by revision.
+            purge_public_answers()
 
 
 def pending_bump() -> ForgetOnCommit | None:
@@ -131,6 +137,8 @@ def bump_revision(*, public: bool) -> ForgetOnCommit:
         )
     if hook is None:
         hook = ForgetOnCommit()
+        hook.public = public
+        # Outside a transaction the hook runs at once, so it must know by now what it is for.
         transaction.on_commit(hook)
     hook.public = hook.public or public
     return hook

@@ -194,6 +194,9 @@ else:
 # copy when it commits; the minute is a safety net. A local-memory cache is per process: a change made in
 # another worker is only seen when the copy expires, so keep it short there.
 CONTENT_REVISION_CACHE_SECONDS = env.int("CONTENT_REVISION_CACHE_SECONDS", default=60 if REDIS_URL else 1)
+# The caches in front of the app (Varnish, deploy/varnish/default.vcl), by base address: each is told to drop its
+# public answers when a change the public sees commits (kb/purge.py). Empty: no cache in front.
+CACHE_PURGE_URLS = env.list("CACHE_PURGE_URLS", default=[])
 # Content not checked against its sources for this many days is listed as needing review in the admin.
 CONTENT_REVIEW_AFTER_DAYS = env.int("CONTENT_REVIEW_AFTER_DAYS", default=180)
 

@@ -1,7 +1,9 @@
-"""The app as a real server, for the tests that need one, the fuzzer and the benchmark: its own database,
-production settings, gunicorn; or Django's development server, for the browser tests of the admin."""
+"""The app as a real server, for the tests that need one, the fuzzer, the benchmark and `make stack`: its own
+database, production settings, gunicorn, and Varnish in front; or Django's development server, for the browser tests
+of the admin."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -45,15 +47,15 @@ def start_gunicorn(
     env: dict[str, str],
     port: int,
     *,
-    workers: int,
+    workers: int | None,
     ready_path: str,
     log_level: str | None = None,
     log_path: Path | None = None,
     ready_host: str = "127.0.0.1",
 ) -> subprocess.Popen:
-    """Starts gunicorn and waits until `ready_path` answers 200 (30 seconds at most), asked for under `ready_host`.
-    Its output is shown only when `log_level` is given, or written to `log_path` (the app's JSON log lines
-    included)."""
+    """Starts gunicorn on 127.0.0.1:`port` and waits until `ready_path` answers 200 (30 seconds at most), asked for
+    under `ready_host`: `workers` processes of four threads each, or None for what gunicorn.conf.py says. Its output
+    is shown only when `log_level` is given, or written to `log_path` (the app's JSON log lines included)."""
     output = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     if log_level:
         output = {}
@@ -63,21 +65,70 @@ def start_gunicorn(
         [
             sys.executable, "-m", "gunicorn", "kb.wsgi:application", "--bind", f"127.0.0.1:{port}",
             # Threads: a browser keeps idle connections open, which would block a lone synchronous worker.
-            "--workers", str(workers), "--worker-class", "gthread", "--threads", "4",
+            *(["--workers", str(workers), "--worker-class", "gthread", "--threads", "4"] if workers else []),
             *(["--log-level", log_level] if log_level else []),
         ],
         cwd=ROOT, env=env, start_new_session=True, **output,
     )  # fmt: skip
+    wait_until_ready(server, "gunicorn", f"http://127.0.0.1:{port}{ready_path}", ready_host)
+    return server
+
+
+def wait_until_ready(server: subprocess.Popen, name: str, url: str, host: str = "127.0.0.1") -> None:
+    """Waits until `url` answers 200 (30 seconds at most); stops the server if it does not."""
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and server.poll() is None:
         try:
-            request = urllib.request.Request(f"http://127.0.0.1:{port}{ready_path}", headers={"Host": ready_host})
-            urllib.request.urlopen(request, timeout=1).read()
-            return server
+            urllib.request.urlopen(urllib.request.Request(url, headers={"Host": host}), timeout=1).read()
+            return
         except OSError:
             time.sleep(0.2)
     stop(server)
-    raise RuntimeError("gunicorn did not become ready within 30 seconds")
+    raise RuntimeError(f"{name} did not become ready within 30 seconds")
+
+
+VARNISHD = shutil.which("varnishd") or next(
+    (path for path in ("/usr/sbin/varnishd", "/usr/local/sbin/varnishd") if os.access(path, os.X_OK)), None
+)
+VCL = ROOT / "deploy" / "varnish" / "default.vcl"
+
+
+def start_varnish(
+    port: int,
+    backend_port: int,
+    workdir: Path,
+    *,
+    host: str = "127.0.0.1",
+    ready_host: str = "127.0.0.1",
+    log_path: Path | None = None,
+) -> subprocess.Popen:
+    """Starts varnishd in the foreground with the repository's configuration, listening on `host`:`port`, in front
+    of the app on 127.0.0.1:`backend_port`, which may purge it (from the loopback address or `host`); waits until the
+    app answers through it, asked for under `ready_host`."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    purgers = " ".join(f'"{address}";' for address in sorted({"127.0.0.1", "::1", host} - {"0.0.0.0", "::", ""}))
+    # default.vcl includes backend.vcl: this one, found first on vcl_path, in place of docker-compose's.
+    (workdir / "backend.vcl").write_text(
+        f'backend app {{ .host = "127.0.0.1"; .port = "{backend_port}"; .first_byte_timeout = 60s; }}\n'
+        f"acl purgers {{ {purgers} }}\n"
+    )
+    output = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    if log_path is not None:
+        output = {"stdout": open(log_path, "ab"), "stderr": subprocess.STDOUT}  # noqa: SIM115 (the child owns it)
+    server = subprocess.Popen(
+        [
+            VARNISHD or "varnishd", "-F", "-a", f"{host}:{port}", "-f", str(VCL), "-n", str(workdir / "state"),
+            "-p", f"vcl_path={workdir}:{VCL.parent}", "-s", "malloc,256m",
+            # The app compresses its answers itself; Varnish keeps each coding apart (see default.vcl).
+            "-p", "http_gzip_support=off",
+            # No management port and no separate unprivileged user: a child of whoever starts it.
+            "-T", "none", "-j", "none",
+        ],
+        cwd=workdir, start_new_session=True, **output,
+    )  # fmt: skip
+    local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    wait_until_ready(server, "varnishd", f"http://{local}:{port}/healthz", ready_host)
+    return server
 
 
 def development_env(database_path: Path) -> dict[str, str]:

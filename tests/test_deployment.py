@@ -123,3 +123,20 @@ def test_the_deploy_checks_find_nothing_with_production_settings():
     checked = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert checked.returncode == 0, checked.stderr
     assert "System check identified no issues" in checked.stdout
+
+
+def test_the_stack_serves_through_the_cache_which_the_app_purges():
+    stack = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    varnish, app = stack["services"]["varnish"], stack["services"]["app"]
+    assert varnish["ports"] == ["8080:8080"] and "./deploy/varnish:/etc/varnish:ro" in varnish["volumes"]
+    assert "http_gzip_support=off" in varnish["command"] and "/etc/varnish/default.vcl" in varnish["command"]
+    # The app is reached through the cache, not from outside.
+    assert all(port.startswith("127.0.0.1:") for port in app["ports"])
+    backend = (ROOT / "deploy" / "varnish" / "backend.vcl").read_text()
+    assert '.host = "app"' in backend and f'.port = "{app["environment"]["PORT"]}"' in backend
+    for name in ("app", "scheduler"):
+        environment = stack["services"][name]["environment"]
+        assert environment["DJANGO_NUM_PROXIES"] == "1", name
+        assert environment["CACHE_PURGE_URLS"] == "http://varnish:8080", name
+        # Both publish, so both may purge.
+        assert f'("{name}");' in backend
