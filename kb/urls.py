@@ -1,4 +1,4 @@
-"""Top-level URL configuration: the admin, the API under /api/v1/, its schema and docs."""
+"""Top-level URL configuration: the admin, the API under /api/v1/, its schema and docs, the widget, robots.txt."""
 
 import os
 import sys
@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views import defaults
 from django.views.generic import RedirectView
 
-from kb import health
+from kb import health, robots
 from kb.api.guards import is_api_path
 from kb.api.problems import json_problem_response
 from kb.api.schema_views import DocsView, RedocView, SchemaView
@@ -27,6 +27,7 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/api/v1/", permanent=False)),
     path("admin/freshness/", admin.site.admin_view(freshness), name="admin-freshness"),
     path("admin/", admin.site.urls),
+    path("robots.txt", robots.robots_txt, name="robots-txt"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("api/v1/", include(("kb.api_router", "api"), namespace="api")),
