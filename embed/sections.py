@@ -10,7 +10,14 @@ from procedures.choices import ProcedureKind
 
 PROCEDURE_SECTIONS = tuple(ProcedureKind.values)
 # The answer first: the initial passwords and how to change them; the rest is one click away.
-SECTIONS = ("passwords", "change_password", "policy", *PROCEDURE_SECTIONS[1:], "hotlines", "changes")
+SECTIONS = (
+    "passwords",
+    "change_password",
+    "policy",
+    *(kind for kind in PROCEDURE_SECTIONS if kind != "change_password"),
+    "hotlines",
+    "changes",
+)
 OPEN_SECTIONS = frozenset({"passwords", "change_password"})
 # Every section's name once, with the commas between them.
 SECTIONS_MAX_LENGTH = sum(len(name) + 1 for name in SECTIONS)

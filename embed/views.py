@@ -140,7 +140,7 @@ def widget(request: HttpRequest, code: str) -> HttpResponse:
     params = query.validated_data
     language = LANGUAGES[params.get("lang", "zh")]
     with translation.override(language):
-        # The widget shows each row whole (notes, sources, dates) and groups procedures beside the hotlines.
+        # The widget shows each row whole (notes, sources, dates), and the hotlines among the channels.
         answer = lookup_answer(
             code=params["region"],
             card_type=params.get("card_type"),

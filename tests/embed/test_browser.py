@@ -192,6 +192,31 @@ def test_the_default_widget_is_short_and_the_frame_follows_sections_as_they_open
     assert errors == []
 
 
+def test_the_portal_chooses_the_sections_and_the_language_with_data_attributes(
+    browser, portal, portal_root, app_origin
+):
+    chosen = (
+        '<div id="widget" data-yibao-region="420100" data-yibao-lang="en" data-yibao-sections="hotlines, passwords">'
+    )
+    page_html = HOST_PAGE.format(loader=f'<script src="{app_origin}/embed/v1/loader.js" async></script>')
+    (portal_root / "sections.html").write_text(
+        page_html.replace('<div id="widget" data-yibao-region="420100" style="max-width: 600px">', chosen),
+        encoding="utf-8",
+    )
+    page = browser.new_page()
+    page.goto(f"{portal}/sections.html")
+    frame = page.frame_locator("#widget iframe")
+    frame.locator("h1").wait_for(timeout=15_000)
+    assert page.get_attribute("#widget iframe", "title") == "Medical insurance card passwords"
+    assert frame.locator("main > details").evaluate_all("all => all.map(d => d.id + ':' + d.open)") == [
+        "passwords:true",
+        "hotlines:false",
+    ]
+    assert frame.locator("h2").first.text_content() == "Initial passwords"
+    settled_height(page)
+    page.close()
+
+
 def axe_violations(frame) -> list[dict]:
     found = frame.evaluate("async () => (await axe.run(document)).violations")
     return [{"id": v["id"], "nodes": [n["target"] for n in v["nodes"]]} for v in found]
