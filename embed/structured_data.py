@@ -1,4 +1,10 @@
-"""schema.org JSON-LD for a widget page: a HowTo per procedure and a GovernmentService with its channels."""
+"""schema.org JSON-LD for a widget page: the GovernmentService the page describes, with the channels it is offered
+through, and a HowTo per procedure, each linked to the service and to the place on the page that shows it.
+
+Only what the content states is emitted: a procedure's duration and fee are free text ("约5分钟"), so there is no
+ISO 8601 `totalTime`, and the fee is a MonetaryAmount in yuan described by its text, without an invented value; a
+channel's phone and address are given where the content has them. The content names no operator of a service and
+no language of a channel, so there is no `provider`, `serviceOperator` or `availableLanguage`."""
 
 import json
 from typing import Any
@@ -6,12 +12,25 @@ from typing import Any
 from django.utils.html import _json_script_escapes, format_html
 from django.utils.safestring import SafeString, mark_safe
 
+CONTEXT = "https://schema.org"
+# The language the content is written in, whatever the language of the page's labels.
+CONTENT_LANGUAGE = "zh-Hans"
 
-def how_to(procedure: dict[str, Any]) -> dict[str, Any]:
+
+def area(region: dict[str, Any]) -> dict[str, Any]:
+    return {"@type": "AdministrativeArea", "name": region["full_name"], "identifier": region["code"]}
+
+
+def how_to(procedure: dict[str, Any], *, page_url: str, service_id: str) -> dict[str, Any]:
+    url = f"{page_url}#procedure-{procedure['slug']}"
     data: dict[str, Any] = {
-        "@context": "https://schema.org",
+        "@context": CONTEXT,
         "@type": "HowTo",
+        "@id": url,
+        "url": url,
         "name": procedure["title"],
+        "inLanguage": CONTENT_LANGUAGE,
+        "about": {"@id": service_id},
         "step": [
             {"@type": "HowToStep", "position": step["position"], "text": step["instruction"]}
             | ({"name": step["ui_path"]} if step["ui_path"] else {})
@@ -22,38 +41,56 @@ def how_to(procedure: dict[str, Any]) -> dict[str, Any]:
         data["description"] = procedure["summary"]
     if procedure["requirements"]:
         data["supply"] = [{"@type": "HowToSupply", "name": item} for item in procedure["requirements"]]
-    if procedure["duration"]:
-        data["totalTime"] = procedure["duration"]
+    if procedure["fee"]:
+        data["estimatedCost"] = {"@type": "MonetaryAmount", "currency": "CNY", "description": procedure["fee"]}
+    if procedure.get("updated_at"):
+        data["dateModified"] = procedure["updated_at"]
     return data
 
 
-def service_channel(channel: dict[str, Any]) -> dict[str, Any]:
-    data: dict[str, Any] = {"@type": "ServiceChannel", "name": channel["name"]}
+def service_channel(channel: dict[str, Any], *, service_id: str) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "@type": "ServiceChannel",
+        "name": channel["name"],
+        "providesService": {"@id": service_id},
+    }
+    if channel.get("description"):
+        data["description"] = channel["description"]
     if channel.get("phone"):
-        data["servicePhone"] = {"@type": "ContactPoint", "telephone": channel["phone"]}
+        data["servicePhone"] = {
+            "@type": "ContactPoint",
+            "telephone": channel["phone"],
+            "contactType": channel["kind_label"],
+        }
     if channel.get("url"):
         data["serviceUrl"] = channel["url"]
     return data
 
 
-def government_service(*, region: dict[str, Any], channels: list[dict], name: str) -> dict[str, Any]:
+def government_service(
+    *, region: dict[str, Any], channels: list[dict], name: str, description: str, url: str
+) -> dict[str, Any]:
+    service_id = f"{url}#service"
     return {
-        "@context": "https://schema.org",
+        "@context": CONTEXT,
         "@type": "GovernmentService",
+        "@id": service_id,
+        "url": url,
         "name": name,
-        "areaServed": {"@type": "AdministrativeArea", "name": region["full_name"], "identifier": region["code"]},
-        "availableChannel": [service_channel(channel) for channel in channels],
+        "description": description,
+        "areaServed": area(region),
+        "jurisdiction": area(region),
+        "availableChannel": [service_channel(channel, service_id=service_id) for channel in channels],
     }
 
 
-def structured_data(answer: dict[str, Any], *, service_name: str) -> list[dict[str, Any]]:
-    channels: dict[str, dict] = {c["slug"]: c for c in answer["channels"]}
-    for procedure in answer["procedures"]:
-        channels.setdefault(procedure["channel"]["slug"], procedure["channel"])
-    return [
-        government_service(region=answer["region"], channels=list(channels.values()), name=service_name),
-        *(how_to(procedure) for procedure in answer["procedures"]),
-    ]
+def structured_data(
+    *, region: dict[str, Any], procedures: list[dict], channels: list[dict], name: str, description: str, url: str
+) -> list[dict[str, Any]]:
+    """The service described by the page at `url` (its canonical address) with the channels the page shows, then a
+    HowTo per procedure it shows."""
+    service = government_service(region=region, channels=channels, name=name, description=description, url=url)
+    return [service, *(how_to(p, page_url=url, service_id=service["@id"]) for p in procedures)]
 
 
 def json_ld_script(data: Any) -> SafeString:

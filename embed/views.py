@@ -20,8 +20,10 @@ from kb.api.guards import query_parameters
 from kb.api.problems import flatten, json_problem_response
 from kb.methods import method_not_allowed_message, read_only
 from lookup.answer import lookup_answer
+from lookup.cache import published_card_types
 from lookup.views import LookupQuerySerializer
 
+from .sections import SECTIONS, SECTIONS_MAX_LENGTH, parse_sections, widget_sections
 from .structured_data import json_ld_script, structured_data
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -33,31 +35,37 @@ def csp_hash(source: str) -> str:
     return "'sha256-" + b64encode(hashlib.sha256(source.encode()).digest()).decode() + "'"
 
 
-# Only the inline style and script shipped here may run; the page loads nothing else, and any site may frame it.
-WIDGET_CSP = "; ".join(
-    [
-        "default-src 'none'",
-        f"style-src {csp_hash(WIDGET_CSS)}",
-        f"script-src {csp_hash(WIDGET_JS)}",
-        "img-src data:",
-        "base-uri 'none'",
-        "form-action 'none'",
-        "frame-ancestors *",
-    ]
-)
+def widget_csp(request: HttpRequest) -> str:
+    """Only the inline style and script shipped here may run; the page loads nothing else, and any site may frame it.
+    The one address it may fetch is the site's robots.txt: crawlers' audits (Lighthouse) fetch it from within the
+    page, under its policy."""
+    return "; ".join(
+        [
+            "default-src 'none'",
+            f"style-src {csp_hash(WIDGET_CSS)}",
+            f"script-src {csp_hash(WIDGET_JS)}",
+            "img-src data:",
+            f"connect-src {request.build_absolute_uri(reverse('robots-txt'))}",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors *",
+        ]
+    )
+
+
 # The widget's error pages show text only: no script, no style, no form, no image, and any site may frame them.
 PROBLEM_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors *"
 LANGUAGES = {"zh": "zh-hans", "zh-hans": "zh-hans", "en": "en"}
 DEFAULT_WIDTH, DEFAULT_HEIGHT = 600, 900
 # What a widget's address may carry besides its code; the loader's frame id is left out of canonical addresses, as
 # it names one frame on one page.
-WIDGET_PARAMETERS = ("card_type", "lang", "embed_id")
-CANONICAL_PARAMETERS = ("card_type", "lang")
+WIDGET_PARAMETERS = ("card_type", "lang", "sections", "embed_id")
+CANONICAL_PARAMETERS = ("card_type", "lang", "sections")
 
 
 class WidgetQuerySerializer(LookupQuerySerializer):
     """The widget's parameters: the region (the code in its address) and the card type, validated as the lookup
-    validates them, and the widget's own language and frame id. The widget answers for today only."""
+    validates them, and the widget's own language, sections and frame id. The widget answers for today only."""
 
     on = None
     lang = serializers.ChoiceField(
@@ -69,6 +77,13 @@ class WidgetQuerySerializer(LookupQuerySerializer):
         required=False,
         error_messages={"invalid": gettext_lazy("Use up to 64 letters, digits, hyphens and underscores.")},
     )
+    sections = serializers.CharField(required=False, max_length=SECTIONS_MAX_LENGTH)
+
+    def validate_sections(self, value: str) -> tuple[str, ...]:
+        try:
+            return parse_sections(value)
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from error
 
 
 def widget_query(code: str, params: QueryDict) -> WidgetQuerySerializer:
@@ -82,22 +97,21 @@ def widget_query(code: str, params: QueryDict) -> WidgetQuerySerializer:
 def widget_url(request: HttpRequest, params: dict) -> str:
     """The canonical address of the widget that these validated parameters describe."""
     path = reverse("widget", kwargs={"code": params["region"]})
-    query = urlencode({name: params[name] for name in CANONICAL_PARAMETERS if name in params})
+    canonical = {name: params[name] for name in CANONICAL_PARAMETERS if name in params}
+    if "sections" in canonical:
+        canonical["sections"] = ",".join(canonical["sections"])
+    query = urlencode(canonical, safe=",")
     return request.build_absolute_uri(path + ("?" + query if query else ""))
 
 
-def group_by_channel(procedures: list[dict]) -> list[dict]:
-    groups: dict[str, dict] = {}
-    for procedure in procedures:
-        channel = procedure["channel"]
-        groups.setdefault(channel["slug"], {"channel": channel, "procedures": []})["procedures"].append(procedure)
-    return list(groups.values())
+def named_card_types(rows: list[dict]) -> list[dict]:
+    """Rules or policies, each with its card type's name beside the slug (copies: the rows are shared cache values)."""
+    names = published_card_types()
+    return [row | {"card_type_name": names.get(row["card_type"], row["card_type"])} for row in rows]
 
 
-def recent_changes(items: list[dict], limit: int = 5) -> list[dict]:
-    """The newest public change notes of what the page shows, each once."""
-    notes = {(change["date"], change["note"]): change for item in items for change in item.get("changes", [])}
-    return [notes[key] for key in sorted(notes, reverse=True)[:limit]]
+def widget_title(region: dict) -> str:
+    return _("Medical insurance card passwords in %(region)s") % {"region": region["full_name"]}
 
 
 def problem_page(request: HttpRequest, status: int, errors: list[dict]) -> HttpResponse:
@@ -126,7 +140,7 @@ def widget(request: HttpRequest, code: str) -> HttpResponse:
     params = query.validated_data
     language = LANGUAGES[params.get("lang", "zh")]
     with translation.override(language):
-        # The widget shows each row whole (notes, sources, dates) and groups procedures beside the hotlines.
+        # The widget shows each row whole (notes, sources, dates), and the hotlines among the channels.
         answer = lookup_answer(
             code=params["region"],
             card_type=params.get("card_type"),
@@ -138,13 +152,20 @@ def widget(request: HttpRequest, code: str) -> HttpResponse:
             return problem_page(
                 request, 404, [{"detail": _("No region has the code %(code)s.") % {"code": params["region"]}}]
             )
-        shown = [*answer["default_passwords"], *answer["password_policy"], *answer["procedures"], *answer["channels"]]
-        sources = {s["slug"]: s for item in shown for s in item["sources"]}
-        title = _("Medical insurance card passwords in %(region)s") % {"region": answer["region"]["full_name"]}
+        answer |= {
+            "default_passwords": named_card_types(answer["default_passwords"]),
+            "password_policy": named_card_types(answer["password_policy"]),
+        }
+        shown = widget_sections(answer, shown=params.get("sections", SECTIONS))
+        sources = {s["slug"]: s for item in shown.rows for s in item.get("sources", [])}
+        title = widget_title(answer["region"])
+        canonical_url = widget_url(request, params)
+        description = _(
+            "The initial passwords of medical insurance cards in %(region)s, and how to change or reset them: "
+            "by app, at a counter, by phone or at a bank, each fact with its source."
+        ) % {"region": answer["region"]["full_name"]}
         oembed_url = (
-            request.build_absolute_uri(reverse("oembed"))
-            + "?"
-            + urlencode({"url": widget_url(request, params), "format": "json"})
+            request.build_absolute_uri(reverse("oembed")) + "?" + urlencode({"url": canonical_url, "format": "json"})
         )
         response = render(
             request,
@@ -152,16 +173,26 @@ def widget(request: HttpRequest, code: str) -> HttpResponse:
             {
                 "answer": answer,
                 "title": title,
+                "description": description,
+                "canonical_url": canonical_url,
                 "language": language,
-                "groups": group_by_channel(answer["procedures"]),
-                "hotlines": [c for c in answer["channels"] if c["kind"] == "hotline"],
+                "card_type_name": published_card_types().get(answer["card_type"]),
+                "sections": shown.sections,
                 "sources": sorted(sources.values(), key=lambda s: s["title"]),
-                "updated": max((item["updated_at"] for item in shown), default=None),
-                "verified": max((item["verified_at"] for item in shown if item.get("verified_at")), default=None),
-                "changes": recent_changes(shown),
+                "updated": max((item["updated_at"] for item in shown.rows if "updated_at" in item), default=None),
+                "verified": max((item["verified_at"] for item in shown.rows if item.get("verified_at")), default=None),
                 "css": WIDGET_CSS,
                 "js": WIDGET_JS,
-                "json_ld": json_ld_script(structured_data(answer, service_name=title)),
+                "json_ld": json_ld_script(
+                    structured_data(
+                        region=answer["region"],
+                        procedures=shown.procedures,
+                        channels=shown.channels,
+                        name=title,
+                        description=description,
+                        url=canonical_url,
+                    )
+                ),
                 "oembed_url": oembed_url,
                 "atom_url": request.build_absolute_uri(
                     reverse("region-changes-atom", kwargs={"code": params["region"]})
@@ -170,7 +201,7 @@ def widget(request: HttpRequest, code: str) -> HttpResponse:
                 % {"region": answer["region"]["name"]},
             },
         )
-    response["Content-Security-Policy"] = WIDGET_CSP
+    response["Content-Security-Policy"] = widget_csp(request)
     return response
 
 
@@ -199,12 +230,13 @@ def widget_address(request: HttpRequest, url: str) -> WidgetQuerySerializer | No
     return widget_query(match.kwargs["code"], QueryDict(parts.query))
 
 
-@query_parameters("url", "format", "maxwidth", "maxheight")
+@query_parameters("url", "format", "maxwidth", "maxheight", "sections")
 @read_only()
 def oembed(request: HttpRequest) -> HttpResponse:
     """oEmbed (https://oembed.com) for widget addresses: a CMS that is given one turns it into the widget. The frame
     points at the widget's canonical address, rebuilt from the validated code and parameters, never at the string the
-    client sent."""
+    client sent. `sections` chooses the widget's sections as the widget's own parameter does, and wins over it; the
+    title is in the widget's language, errors in the request's."""
     format_ = request.GET.get("format", "json")
     if format_ != "json":
         return json_problem_response(request, 501, _("Only the json format is offered."), "not_implemented")
@@ -218,17 +250,19 @@ def oembed(request: HttpRequest) -> HttpResponse:
     try:
         width = bounded(request, "maxwidth", DEFAULT_WIDTH)
         height = bounded(request, "maxheight", DEFAULT_HEIGHT)
+        sections = chosen_sections(request)
     except BadParameter as error:
         errors = [{"parameter": error.parameter, "detail": error.detail}]
         return json_problem_response(
             request, 400, f"{error.parameter}: {error.detail}", "invalid_parameter", errors=errors
         )
-    params = query.validated_data
+    params = query.validated_data | ({"sections": sections} if sections else {})
     answer = lookup_answer(code=params["region"], card_type=None, on=timezone.localdate())
     if answer is None:
         detail = _("No region has the code %(code)s.") % {"code": params["region"]}
         return json_problem_response(request, 404, detail, "not_found")
-    title = _("Medical insurance card passwords in %(region)s") % {"region": answer["region"]["full_name"]}
+    with translation.override(LANGUAGES[params.get("lang", "zh")]):
+        title = widget_title(answer["region"])
     html = format_html(
         '<iframe src="{}" width="{}" height="{}" style="border:0;max-width:100%" title="{}" loading="lazy"></iframe>',
         widget_url(request, params),
@@ -257,6 +291,16 @@ class BadParameter(Exception):
     def __init__(self, parameter: str, detail: str) -> None:
         super().__init__(detail)
         self.parameter, self.detail = parameter, detail
+
+
+def chosen_sections(request: HttpRequest) -> tuple[str, ...] | None:
+    raw = request.GET.get("sections")
+    if raw is None:
+        return None
+    try:
+        return parse_sections(raw)
+    except ValueError as error:
+        raise BadParameter("sections", str(error)) from error
 
 
 def bounded(request: HttpRequest, name: str, default: int) -> int:

@@ -1,4 +1,4 @@
-"""Top-level URL configuration: the admin, the API under /api/v1/, its schema and docs."""
+"""Top-level URL configuration: the admin, the API under /api/v1/, its schema and docs, the widget, robots.txt."""
 
 import os
 import sys
@@ -12,7 +12,7 @@ from django.views import defaults
 from django.views.generic import RedirectView
 
 from curation.review_queue import review_queue
-from kb import health
+from kb import health, robots
 from kb.api.guards import is_api_path
 from kb.api.problems import json_problem_response
 from kb.api.schema_views import DocsView, RedocView, SchemaView
@@ -31,6 +31,7 @@ urlpatterns = [
     path("admin/review-queue/", admin.site.admin_view(review_queue), name="admin-review-queue"),
     path("admin/", admin.site.urls),
     path("favicon.ico", favicon, name="favicon"),
+    path("robots.txt", robots.robots_txt, name="robots-txt"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("api/v1/", include(("kb.api_router", "api"), namespace="api")),

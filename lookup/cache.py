@@ -42,8 +42,10 @@ def plain(data) -> list | dict:
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
-def published_card_type_slugs() -> frozenset[str]:
-    return cached(revision_key("card-types"), selectors.published_card_type_slugs)
+def published_card_types() -> dict[str, str]:
+    """The published card types' names by slug: what the lookup validates `card_type` against, and what the widget
+    names card types by."""
+    return cached(revision_key("card-type-names"), selectors.published_card_types)
 
 
 def regions_with_content() -> frozenset[str]:

@@ -25,8 +25,9 @@ class Published:
     faqs: list[Faq]
 
 
-def published_card_type_slugs() -> frozenset[str]:
-    return frozenset(CardType.objects.published().values_list("slug", flat=True))
+def published_card_types() -> dict[str, str]:
+    """The published card types' names by slug."""
+    return dict(CardType.objects.published().values_list("slug", "name"))
 
 
 def codes_with_content() -> frozenset[str]:

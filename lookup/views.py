@@ -13,7 +13,7 @@ from kb.api.filters import refuse_empty
 from regions.models import code_validator
 
 from .answer import lookup_answer
-from .cache import published_card_type_slugs
+from .cache import published_card_types
 from .serializers import OPTIONAL_SECTIONS, LookupSerializer
 
 SECTION = "|".join(OPTIONAL_SECTIONS)
@@ -54,7 +54,7 @@ class LookupQuerySerializer(serializers.Serializer):
 
     def validate_card_type(self, value: str) -> str:
         # Checked against a cached list of slugs, so that a warm lookup runs no SQL.
-        if value not in published_card_type_slugs():
+        if value not in published_card_types():
             raise serializers.ValidationError(_("No published card type has the slug %(slug)s.") % {"slug": value})
         return value
 

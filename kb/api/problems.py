@@ -81,6 +81,7 @@ STATUS_TITLES = {
     428: lambda: _("Precondition required"),
     429: lambda: _("Too many requests"),
     500: lambda: _("Internal server error"),
+    501: lambda: _("Not implemented"),
     503: lambda: _("Service unavailable"),
 }
 

@@ -86,17 +86,18 @@ def test_published_hostile_text_is_shown_as_text_where_it_belongs(hostile_widget
     response, _ = hostile_widget
     soup = soup_of(response)
     assert HOSTILE_REGION_NAME in soup.title.string and HOSTILE_REGION_NAME in soup.h1.get_text()
+    assert HOSTILE_REGION_NAME in soup.find("meta", attrs={"name": "description"})["content"]
     sections = {
-        name: soup.select_one(f"section[aria-labelledby={name}]").get_text()
-        for name in ("initial", "procedures", "hotlines", "changes")
+        name: soup.select_one(f"main > details#{name}").get_text()
+        for name in ("passwords", "change_password", "hotlines", "changes")
     }
     footer = soup.find("footer").get_text()
     for text in HOSTILE:
         # Rule notes; channel names, procedure titles, steps, UI paths and what to bring; hotlines; change notes;
         # source titles and publishers.
-        assert text in sections["initial"], text
+        assert text in sections["passwords"], text
         # What to bring is one item a line, and str.splitlines breaks lines at U+2028 and U+2029 too.
-        assert sections["procedures"].count(text) >= (5 if len(text.splitlines()) == 1 else 4), text
+        assert sections["change_password"].count(text) >= (5 if len(text.splitlines()) == 1 else 4), text
         assert text in sections["hotlines"], text
         assert text in sections["changes"], text
         assert footer.count(text) >= 2, text
@@ -131,10 +132,10 @@ def widget_request(client, parameter: str, value: str):
     return client.get("/embed/v1/420102/", {parameter: value})
 
 
-REFERENCE_BAD_VALUE = {"code": "abc", "card_type": "gold", "lang": "fr", "embed_id": "a+b"}
+REFERENCE_BAD_VALUE = {"code": "abc", "card_type": "gold", "lang": "fr", "sections": "gold", "embed_id": "a+b"}
 
 
-@pytest.mark.parametrize("parameter", ["code", "card_type", "lang", "embed_id"])
+@pytest.mark.parametrize("parameter", ["code", "card_type", "lang", "sections", "embed_id"])
 def test_hostile_widget_parameters_are_refused_on_a_page_of_the_template_s_own_elements(client, parameter):
     reference = widget_request(client, parameter, REFERENCE_BAD_VALUE[parameter])
     assert reference.status_code in (400, 404) and reference["Content-Type"].startswith("text/html")
@@ -195,6 +196,8 @@ def test_oembed_refuses_hostile_parameters_in_json(client, text):
         ({"url": f"{OEMBED_WIDGET}?card_type={encoded}"}, 400, "invalid_parameter"),
         ({"url": f"{OEMBED_WIDGET}?lang={encoded}"}, 400, "invalid_parameter"),
         ({"url": f"{OEMBED_WIDGET}?embed_id={encoded}"}, 400, "invalid_parameter"),
+        ({"url": f"{OEMBED_WIDGET}?sections={encoded}"}, 400, "invalid_parameter"),
+        ({"url": OEMBED_WIDGET, "sections": text}, 400, "invalid_parameter"),
         ({"url": OEMBED_WIDGET, "maxwidth": text}, 400, "invalid_parameter"),
         ({"url": OEMBED_WIDGET, "maxheight": text}, 400, "invalid_parameter"),
         ({"url": OEMBED_WIDGET, "format": text}, 501, "not_implemented"),

@@ -1,8 +1,10 @@
 """The widget pages, the loader, oEmbed and the structured data, without a browser."""
 
+import datetime
 import json
 import re
 from urllib.parse import urlencode
+from urllib.robotparser import RobotFileParser
 
 import pytest
 from bs4 import BeautifulSoup
@@ -28,18 +30,86 @@ def test_the_widget_shows_the_rule_where_it_comes_from_and_its_sources(client):
     assert soup.find("footer").find_all("li"), "sources are listed"
 
 
-def test_the_widget_speaks_english_on_request(client):
+def test_the_widget_speaks_english_on_request_labels_and_dates_alike(client):
     _, soup = page(client, lang="en")
     assert soup.html["lang"] == "en" and "Initial passwords" in soup.get_text()
     assert soup.find("h2").text == "Initial passwords"
+    today = soup.select_one("main > p time")
+    day = datetime.date.fromisoformat(today["datetime"])
+    assert today.text == f"{day:%B} {day.day}, {day.year}" or today.text.endswith(f" {day.day}, {day.year}")
+    assert "年" not in soup.select_one("footer").get_text()
+    _, chinese = page(client)
+    assert chinese.select_one("main > p time").text == f"{day.year}年{day.month}月{day.day}日"
 
 
-def test_steps_are_grouped_by_channel_and_in_order(client):
+def test_the_answer_comes_first_and_the_rest_is_one_click_away(client):
+    _, soup = page(client, "/embed/v1/420100/")
+    sections = soup.select("main > details")
+    names = [section["id"] for section in sections]
+    assert names[:3] == ["passwords", "change_password", "policy"] and names[-1] == "hotlines"
+    assert [section["id"] for section in sections if section.has_attr("open")] == ["passwords", "change_password"]
+    assert all(section.summary.h2 for section in sections)
+    # Each way of changing the password is a summary to open, with its steps inside.
+    procedures = soup.select("#change_password > details.procedure")
+    assert len(procedures) > 5 and not any(procedure.has_attr("open") for procedure in procedures)
+    assert all(procedure.summary.h3 and procedure.ol.find_all("li") for procedure in procedures)
+
+
+def test_procedures_are_grouped_by_kind_each_with_its_channel_and_steps_in_order(client):
     _, soup = page(client, "/embed/v1/110101/")
-    headings = [h3.get_text(" ") for h3 in soup.select("section[aria-labelledby=procedures] h3")]
-    assert any("北京医保公共服务平台" in heading for heading in headings)
-    for ordered_list in soup.select("section[aria-labelledby=procedures] ol"):
-        assert ordered_list.find_all("li")
+    channels = [procedure.select_one("p.muted").get_text(" ") for procedure in soup.select("details.procedure")]
+    assert any("北京医保公共服务平台" in channel for channel in channels)
+    for section in soup.select("main > details"):
+        for procedure in section.select("details.procedure"):
+            assert procedure.find_parent("details") is section and procedure.ol.find_all("li")
+    assert {section["id"] for section in soup.select("main > details")} >= {"change_password", "reset_password"}
+
+
+def test_a_portal_chooses_the_sections_in_the_widget_s_order(client):
+    _, soup = page(client, "/embed/v1/420100/", sections="hotlines,passwords")
+    assert [section["id"] for section in soup.select("main > details")] == ["passwords", "hotlines"]
+    assert soup.find("link", rel="canonical")["href"] == (
+        "http://testserver/embed/v1/420100/?sections=passwords,hotlines"
+    )
+    # One section alone is shown open, whichever it is.
+    _, soup = page(client, "/embed/v1/420100/", sections="report_loss")
+    (section,) = soup.select("main > details")
+    assert section["id"] == "report_loss" and section.has_attr("open")
+
+
+def test_the_widget_names_card_types_and_words_lengths_naturally(client):
+    _, soup = page(client, "/embed/v1/420100/")
+    rules = soup.select_one("#passwords").get_text(" ")
+    assert "医保电子凭证（医保码）" in rules and "medical-insurance-voucher" not in rules
+    policies = [" ".join(li.get_text(" ").split()) for li in soup.select("#policy li")]
+    assert any("6 位" in policy and "6 至 12 位" not in policy for policy in policies)
+    assert not any("6 至 6" in policy for policy in policies) and any("6 至 12 位" in policy for policy in policies)
+    _, english = page(client, "/embed/v1/420100/", lang="en", card_type="medical-insurance-voucher")
+    policies = " ".join(english.select_one("#policy").get_text(" ").split())
+    assert "6 characters" in policies and "6 to 6" not in policies
+    assert "Card type: 医保电子凭证（医保码）" in english.select_one("main > p").get_text(" ")
+
+
+def test_widget_pages_describe_themselves_to_search_engines(client):
+    _, soup = page(client, "/embed/v1/420100/", embed_id="yibao-1-abc", lang="en")
+    assert soup.find("link", rel="canonical")["href"] == "http://testserver/embed/v1/420100/?lang=en"
+    description = soup.find("meta", attrs={"name": "description"})["content"]
+    assert "湖北省武汉市" in description and "initial passwords" in description
+    assert "湖北省武汉市" in page(client, "/embed/v1/420100/")[1].find("meta", attrs={"name": "description"})["content"]
+
+
+def test_robots_txt_lets_crawlers_read_the_widget_and_the_api_reference_only(client):
+    response = client.get("/robots.txt")
+    assert response.status_code == 200 and response["Content-Type"] == "text/plain; charset=utf-8"
+    robots = RobotFileParser()
+    robots.parse(response.content.decode().splitlines())
+    for path in ("/embed/v1/420100/", "/embed/v1/420100/?lang=en", "/api/docs/", "/api/schema/"):
+        assert robots.can_fetch("Googlebot", f"http://testserver{path}"), path
+    for path in ("/api/v1/lookup/?region=420100", "/api/v1/export/", "/admin/", "/oembed?url=x"):
+        assert not robots.can_fetch("Googlebot", f"http://testserver{path}"), path
+    # The widget's policy lets the page fetch robots.txt, which crawlers' audits do from within it, and nothing else.
+    csp = client.get("/embed/v1/420100/")["Content-Security-Policy"]
+    assert "connect-src http://testserver/robots.txt;" in csp
 
 
 def test_nationwide_hearsay_is_marked_so(client):
@@ -74,6 +144,8 @@ def test_unknown_region_and_bad_parameters_are_4xx(client):
     assert client.get("/embed/v1/999999/").status_code == 404
     assert client.get("/embed/v1/420102/", {"lang": "fr"}).status_code == 400
     assert client.get("/embed/v1/420102/", {"card_type": "gold"}).status_code == 400
+    for sections in ("passwords,gold", "passwords,,hotlines", "x" * 300):
+        assert client.get("/embed/v1/420102/", {"sections": sections}).status_code == 400, sections
 
 
 def test_the_widget_validates_its_parameters_as_the_lookup_does_and_says_why_in_chinese(client):
@@ -82,12 +154,19 @@ def test_the_widget_validates_its_parameters_as_the_lookup_does_and_says_why_in_
         "/embed/v1/420102/?card_type=gold": (400, "card_type: 没有标识为 gold 的已发布卡类型。"),
         "/embed/v1/420102/?lang=fr": (400, "lang: 请用 zh 或 en。"),
         "/embed/v1/420102/?embed_id=a+b": (400, "embed_id: 最多 64 个字符，只能是字母、数字、连字符和下划线。"),
+        "/embed/v1/420102/?sections=passwords,faqs": (
+            400,
+            "sections: 请用逗号分隔的栏目名：passwords, change_password, policy, reset_password, "
+            "activate_medical_account, activate_financial_account, unlock, report_loss, replace_card, "
+            "set_voucher_password, help_family_member, hotlines, changes。",
+        ),
     }
     for path, (status, message) in pages.items():
         response = client.get(path)
         assert response.status_code == status, path
         assert [p.get_text() for p in BeautifulSoup(response.content, "html.parser").find_all("p")] == [message]
-    assert client.get("/embed/v1/420102/", {"card_type": "", "lang": "", "embed_id": "yibao-1-x0"}).status_code == 200
+    empty = {"card_type": "", "lang": "", "sections": "", "embed_id": "yibao-1-x0"}
+    assert client.get("/embed/v1/420102/", empty).status_code == 200
 
 
 def test_embed_pages_may_be_framed_and_nothing_else_may(client):
@@ -129,6 +208,41 @@ def test_oembed_turns_a_widget_address_into_a_frame(client):
     assert narrow["width"] == 320
 
 
+def test_oembed_titles_the_frame_in_the_widget_s_language_and_chooses_its_sections(client):
+    widget = "http://testserver/embed/v1/420102/"
+    english = client.get("/oembed", {"url": f"{widget}?lang=en&sections=hotlines"}).json()
+    assert english["title"] == "Medical insurance card passwords in 湖北省武汉市江岸区"
+    assert f'src="{widget}?lang=en&amp;sections=hotlines"' in english["html"]
+    chosen = client.get("/oembed", {"url": f"{widget}?sections=hotlines", "sections": "passwords,change_password"})
+    assert f'src="{widget}?sections=passwords,change_password"' in chosen.json()["html"]
+    assert chosen.json()["title"] == "湖北省武汉市江岸区医保卡密码指南"
+
+
+def test_oembed_refuses_unknown_sections_in_json_in_the_request_s_language(client):
+    refused = client.get("/oembed", {"url": "http://testserver/embed/v1/420102/", "sections": "passwords,faqs"})
+    body = assert_problem(refused, 400, "invalid_parameter")
+    assert body["errors"][0]["parameter"] == "sections" and "请用逗号分隔的栏目名" in body["detail"]
+    inside = client.get(
+        "/oembed", {"url": "http://testserver/embed/v1/420102/?sections=faqs"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert (
+        "url: sections: Use section names separated by commas"
+        in assert_problem(inside, 400, "invalid_parameter")["detail"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "detail"),
+    [("zh-hans", "未实现", "只提供 json 格式。"), ("en", "Not implemented", "Only the json format is offered.")],
+)
+def test_oembed_s_501_answers_in_the_request_s_language(client, language, title, detail):
+    response = client.get(
+        "/oembed", {"url": "http://testserver/embed/v1/420102/", "format": "xml"}, HTTP_ACCEPT_LANGUAGE=language
+    )
+    body = assert_problem(response, 501, "not_implemented")
+    assert (body["title"], body["detail"]) == (title, detail)
+
+
 @pytest.mark.parametrize(
     ("params", "status"),
     [
@@ -157,14 +271,16 @@ def test_the_widget_shows_what_changed_and_when_it_was_last_verified(client, dja
 
     _, soup = page(client, lang="en")
     assert "Content last changed" in soup.find("footer").get_text() and not soup.select("#changes")
+    assert soup.select_one("#sources summary").get_text() == f"{len(soup.select('#sources li'))} sources"
     rule = DefaultPasswordRule.objects.get(slug="wuhan-fixed-1234")
     with django_capture_on_commit_callbacks(execute=True):
         ChangeNote.objects.create(content_object=rule, note="Checked against the city's notice")
         workflow.mark_verified(rule, None)
     _, soup = page(client, lang="en")
-    assert [li.get_text() for li in soup.select("section[aria-labelledby=changes] li")] == [
-        f"{rule.change_notes.get().changed_on.isoformat()}: Checked against the city's notice"
-    ]
+    changed_on = rule.change_notes.get().changed_on
+    (change,) = soup.select("#changes li")
+    assert change.time["datetime"] == changed_on.isoformat()
+    assert change.get_text() == f"{change.time.text}: Checked against the city's notice" and "年" not in change.text
     footer = soup.find("footer").get_text()
     assert "Last verified against sources" in footer and "Content last changed" not in footer
     assert "Last verified" in soup.select_one(".rule").get_text()

@@ -1,12 +1,14 @@
 // Yibao KB embed loader. Paste once per page:
 //   <script src="{{ origin|escapejs }}/embed/v1/loader.js" async></script>
-//   <div data-yibao-region="420100" data-yibao-card-type="ssc-gen2" data-yibao-lang="en"></div>
-// Each such element gets the widget in a frame that grows to fit its content. Nothing is added to the page's
-// global names.
+//   <div data-yibao-region="420100" data-yibao-card-type="ssc-gen2" data-yibao-lang="en"
+//        data-yibao-sections="passwords,change_password,hotlines"></div>
+// Each such element gets the widget in a frame that keeps the height of its content as sections open and close.
+// Nothing is added to the page's global names.
 (function () {
   "use strict";
   var origin = "{{ origin|escapejs }}";
   var frames = {};
+  var titles = { en: "Medical insurance card passwords", zh: "医保卡初始密码与修改方法" };
   var counter = 0;
 
   function embed(element) {
@@ -18,11 +20,13 @@
     var query = ["embed_id=" + encodeURIComponent(id)];
     var cardType = element.getAttribute("data-yibao-card-type");
     var lang = element.getAttribute("data-yibao-lang");
+    var sections = element.getAttribute("data-yibao-sections");
     if (cardType) query.push("card_type=" + encodeURIComponent(cardType));
     if (lang) query.push("lang=" + encodeURIComponent(lang));
+    if (sections) query.push("sections=" + encodeURIComponent(sections.replace(/\s+/g, "")));
     var frame = document.createElement("iframe");
     frame.src = origin + "/embed/v1/" + region + "/?" + query.join("&");
-    frame.title = element.getAttribute("data-yibao-title") || "医保卡初始密码与修改方法";
+    frame.title = element.getAttribute("data-yibao-title") || (lang === "en" ? titles.en : titles.zh);
     frame.loading = "lazy";
     frame.style.width = "100%";
     frame.style.border = "0";
