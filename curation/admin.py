@@ -4,6 +4,7 @@ and of the audit log."""
 import itertools
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.contenttypes.admin import GenericTabularInline
@@ -212,6 +213,14 @@ class ContentAdmin(SimpleHistoryAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
+        if settings.FOUR_EYES and change and "publish_at" in form.changed_data and form.instance.publish_at:
+            edited = set(form.changed_data) - {"publish_at", "based_on_version"}
+            if edited or any(formset.has_changed() for formset in formsets):
+                # Whoever changes the content becomes its last editor: scheduling it in the same save would put it
+                # live with nobody else having seen that version. The admin's transaction undoes the whole save.
+                raise ValidationError(
+                    _("Save your changes without a publication time: another publisher reviews and schedules them.")
+                )
         obj = form.instance
         del obj.skip_history_when_saving
         record_history(obj, user=request.user, created=not change)

@@ -216,3 +216,25 @@ def test_under_four_eyes_publish_is_disabled_with_its_reason_for_who_cannot_publ
     second.post(publish)
     draft.refresh_from_db()
     assert draft.status == Status.PUBLISHED
+
+
+def test_under_four_eyes_a_publisher_cannot_change_content_and_schedule_it_in_one_save(
+    four_eyes, editor, publisher_client
+):
+    from tests.admin_forms import form_data
+
+    rule = make_rule(slug="four-eyes-schedule", value="135790")
+    workflow.submit(rule, editor)
+    data = form_data(publisher_client.get(change_url(rule)).content)
+    data["publish_at_0"], data["publish_at_1"] = ["2030-01-01"], ["08:00:00"]
+    changed = data | {"value": ["975310"]}
+
+    refused = publisher_client.post(change_url(rule), changed, follow=True)
+    assert "另一位发布者审核并定时发布" in refused.content.decode()
+    rule.refresh_from_db()
+    assert (rule.value, rule.publish_at) == ("135790", None)
+
+    # What the editor submitted, unchanged, the publisher may schedule.
+    assert publisher_client.post(change_url(rule), data).status_code == 302
+    rule.refresh_from_db()
+    assert rule.value == "135790" and rule.publish_at is not None
