@@ -91,6 +91,13 @@ def test_the_stack_passes_every_setting_from_env_to_the_app_and_the_scheduler():
         assert {"path": ".env", "required": False} in service["env_file"], name
         assert service["environment"]["DJANGO_DEBUG"] == "0"
     assert stack["services"]["app"]["healthcheck"]["test"] == ["CMD", "python", "-m", "kb.probe", "/readyz"]
+    # Public reads from the stack's streaming replica, copied from the primary by the scripts it mounts.
+    replica = stack["services"]["db-replica"]
+    assert "@db-replica:5432/" in stack["services"]["app"]["environment"]["DATABASE_REPLICA_URLS"]
+    for service in (replica, stack["services"]["db"]):
+        for volume in service["volumes"]:
+            source = volume.split(":")[0]
+            assert not source.startswith("./") or (ROOT / source).exists(), volume
 
 
 def probe(port: int, allowed_hosts: str) -> subprocess.CompletedProcess:
