@@ -7,16 +7,35 @@ from django.utils.html import _json_script_escapes, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 
+def how_to_step(step: dict[str, Any]) -> dict[str, Any]:
+    return {"@type": "HowToStep", "position": step["position"], "text": step["instruction"]} | (
+        {"name": step["ui_path"]} if step["ui_path"] else {}
+    )
+
+
 def how_to(procedure: dict[str, Any]) -> dict[str, Any]:
+    """A HowTo of the procedure's steps; one taken at several channels has a HowToSection per run of steps at one
+    channel, named after it, as schema.org's HowTo groups steps into sections."""
+    channels = {channel["slug"]: channel for channel in procedure["channels"]}
+    if len(channels) > 1:
+        steps: list[dict[str, Any]] = []
+        for step in procedure["steps"]:
+            if not steps or steps[-1]["_channel"] != step["channel"]:
+                channel = channels[step["channel"]]
+                # A section is itself a list item: numbered 1..n among the procedure's sections.
+                section = {"@type": "HowToSection", "position": len(steps) + 1, "name": channel["name"]}
+                section["itemListElement"] = []
+                steps.append(section | {"_channel": step["channel"]})
+            steps[-1]["itemListElement"].append(how_to_step(step))
+        for section in steps:
+            del section["_channel"]
+    else:
+        steps = [how_to_step(step) for step in procedure["steps"]]
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "HowTo",
         "name": procedure["title"],
-        "step": [
-            {"@type": "HowToStep", "position": step["position"], "text": step["instruction"]}
-            | ({"name": step["ui_path"]} if step["ui_path"] else {})
-            for step in procedure["steps"]
-        ],
+        "step": steps,
     }
     if procedure["summary"]:
         data["description"] = procedure["summary"]
@@ -49,7 +68,8 @@ def government_service(*, region: dict[str, Any], channels: list[dict], name: st
 def structured_data(answer: dict[str, Any], *, service_name: str) -> list[dict[str, Any]]:
     channels: dict[str, dict] = {c["slug"]: c for c in answer["channels"]}
     for procedure in answer["procedures"]:
-        channels.setdefault(procedure["channel"]["slug"], procedure["channel"])
+        for channel in procedure["channels"]:
+            channels.setdefault(channel["slug"], channel)
     return [
         government_service(region=answer["region"], channels=list(channels.values()), name=service_name),
         *(how_to(procedure) for procedure in answer["procedures"]),

@@ -86,11 +86,25 @@ def widget_url(request: HttpRequest, params: dict) -> str:
     return request.build_absolute_uri(path + ("?" + query if query else ""))
 
 
+def step_sections(procedure: dict) -> list[dict]:
+    """The procedure's steps in runs done at one channel (pay in the app, then unlock at the counter), in order."""
+    channels = {channel["slug"]: channel for channel in procedure["channels"]}
+    sections: list[dict] = []
+    for step in procedure["steps"]:
+        if not sections or sections[-1]["channel"]["slug"] != step["channel"]:
+            sections.append({"channel": channels[step["channel"]], "start": step["position"], "steps": []})
+        sections[-1]["steps"].append(step)
+    return sections
+
+
 def group_by_channel(procedures: list[dict]) -> list[dict]:
+    """Procedures under the channel they are done at, or start at; each with its steps in runs per channel. The
+    answer's rows are the lookup's cached ones, so they are copied, never changed."""
     groups: dict[str, dict] = {}
     for procedure in procedures:
         channel = procedure["channel"]
-        groups.setdefault(channel["slug"], {"channel": channel, "procedures": []})["procedures"].append(procedure)
+        shown = {**procedure, "sections": step_sections(procedure)}
+        groups.setdefault(channel["slug"], {"channel": channel, "procedures": []})["procedures"].append(shown)
     return list(groups.values())
 
 

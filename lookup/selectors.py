@@ -9,6 +9,7 @@ from django.db.models import Prefetch
 from curation.changes import attach_change_notes
 from curation.choices import Status
 from passwords.models import CardType, DefaultPasswordRule, PasswordPolicy
+from procedures.api.views import steps_with_channels
 from procedures.models import Channel, Faq, Procedure
 from regions.models import NATIONAL_CODE
 from sources.selectors import published_sources
@@ -25,8 +26,9 @@ class Published:
     faqs: list[Faq]
 
 
-def published_card_type_slugs() -> frozenset[str]:
-    return frozenset(CardType.objects.published().values_list("slug", flat=True))
+def published_card_type_media() -> dict[str, str]:
+    """The medium (physical or electronic) of each published card type, by slug."""
+    return dict(CardType.objects.published().values_list("slug", "medium"))
 
 
 def codes_with_content() -> frozenset[str]:
@@ -59,7 +61,9 @@ def published_on(codes: list[str]) -> Published:
     procedures = list(
         Procedure.objects.filter(**scoped, channel__status=Status.PUBLISHED)
         .select_related("region", "channel")
-        .prefetch_related(Prefetch("card_types", queryset=CardType.objects.published()), "steps", published_sources())
+        .prefetch_related(
+            Prefetch("card_types", queryset=CardType.objects.published()), steps_with_channels(), published_sources()
+        )
     )
     channels = list(Channel.objects.filter(**scoped).select_related("region").prefetch_related(published_sources()))
 
