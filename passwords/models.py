@@ -208,6 +208,26 @@ class RegionScoped(ContentModel):
         abstract = True
 
 
+class AudienceScoped(models.Model):
+    """Who it is for: employees or residents, newly or previously insured (or everyone)."""
+
+    insurance = models.CharField(
+        _("applies to insurance"),
+        max_length=12,
+        choices=Insurance.choices,
+        default=Insurance.ANY,
+    )
+    enrolment = models.CharField(
+        _("applies to enrolment"),
+        max_length=12,
+        choices=Enrolment.choices,
+        default=Enrolment.ANY,
+    )
+
+    class Meta:
+        abstract = True
+
+
 class RuleQuerySet(ContentQuerySet):
     def valid_on(self, day: datetime.date) -> "RuleQuerySet":
         """Rules that apply on `day`: both ends of the period are inclusive, an empty end is open.
@@ -223,7 +243,7 @@ class RuleQuerySet(ContentQuerySet):
         return self.filter(valid_until__lt=day)
 
 
-class DefaultPasswordRule(RegionScoped):
+class DefaultPasswordRule(AudienceScoped, RegionScoped):
     """What the initial password is, for whom, and during which period."""
 
     kind = models.CharField(_("rule kind"), max_length=32, choices=RuleKind.choices)
@@ -233,18 +253,6 @@ class DefaultPasswordRule(RegionScoped):
         blank=True,
         validators=[fixed_value_validator],
         help_text=_("Only for a fixed rule: the digits themselves."),
-    )
-    insurance = models.CharField(
-        _("applies to insurance"),
-        max_length=12,
-        choices=Insurance.choices,
-        default=Insurance.ANY,
-    )
-    enrolment = models.CharField(
-        _("applies to enrolment"),
-        max_length=12,
-        choices=Enrolment.choices,
-        default=Enrolment.ANY,
     )
     medium = models.CharField(
         _("applies to media"),
@@ -261,10 +269,10 @@ class DefaultPasswordRule(RegionScoped):
         help_text=_("The last day it applied, inclusive. Empty: still applies."),
     )
     must_change_before_use = models.BooleanField(_("must be changed before first use"), default=False)
-    objects = SlugManager.from_queryset(RuleQuerySet)()
     sources = models.ManyToManyField(
         "sources.Source", through="passwords.RuleCitation", related_name="password_rules", verbose_name=_("sources")
     )
+    objects = SlugManager.from_queryset(RuleQuerySet)()
 
     class Meta:
         ordering = ["region__code", "card_type__slug", "password", "valid_from"]

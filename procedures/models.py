@@ -9,6 +9,7 @@ from curation.choices import Standing
 from curation.models import ContentModel, RefusesNulCharacters, content_constraints, linked_rows
 from kb.constraints import one_of
 from passwords.choices import Enrolment, Insurance
+from passwords.models import AudienceScoped
 from sources.models import Citation, citation_constraints
 
 from .choices import ChannelKind, ProcedureKind
@@ -57,7 +58,7 @@ class Channel(ContentModel):
         return f"{self.name}（{self.get_kind_display()}）"
 
 
-class Procedure(ContentModel):
+class Procedure(AudienceScoped, ContentModel):
     """A task such as changing or resetting a password in one region.
 
     `channel` is where it is done, or where it starts and is mainly done; a step done elsewhere (pay arrears in an
@@ -87,18 +88,6 @@ class Procedure(ContentModel):
         related_name="procedures",
         verbose_name=_("channel"),
         help_text=_("Where it is done; a step done elsewhere names its own channel."),
-    )
-    insurance = models.CharField(
-        _("applies to insurance"),
-        max_length=12,
-        choices=Insurance.choices,
-        default=Insurance.ANY,
-    )
-    enrolment = models.CharField(
-        _("applies to enrolment"),
-        max_length=12,
-        choices=Enrolment.choices,
-        default=Enrolment.ANY,
     )
     holder_must_be_present = models.BooleanField(_("holder must be present"), default=False)
     who_may_act = models.CharField(

@@ -158,3 +158,18 @@ def test_a_channel_used_by_a_step_cannot_be_deleted():
 
     with pytest.raises(ProtectedError):
         channel.delete()
+
+
+def test_the_data_migration_moves_official_accounts_filed_as_mini_programs():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("procedures.migrations.0006_content_model")
+    account = make_channel(kind="mini_program", name="某市医保局微信公众号")
+    mini = make_channel(kind="mini_program", name="某小程序")
+
+    migration.official_accounts(apps, None)
+
+    account.refresh_from_db(), mini.refresh_from_db()
+    assert (account.kind, mini.kind) == ("wechat_official_account", "mini_program")
