@@ -10,7 +10,7 @@ from curation.changes import attach_change_notes
 from curation.choices import Status
 from passwords.models import CardType, DefaultPasswordRule, PasswordPolicy
 from procedures.api.views import steps_with_channels
-from procedures.models import Channel, Faq, Procedure
+from procedures.models import Channel, Faq, Procedure, followable
 from regions.models import NATIONAL_CODE
 from sources.selectors import published_sources
 
@@ -57,9 +57,9 @@ def published_on(codes: list[str]) -> Published:
         .select_related("region", "card_type")
         .prefetch_related(published_sources())
     )
-    # A procedure whose channel is not published cannot be followed: it is left out with its channel.
+    # A procedure taking a channel that is not published cannot be followed: it is left out with its channel.
     procedures = list(
-        Procedure.objects.filter(**scoped, channel__status=Status.PUBLISHED)
+        Procedure.objects.filter(followable(), **scoped)
         .select_related("region", "channel")
         .prefetch_related(
             Prefetch("card_types", queryset=CardType.objects.published()), steps_with_channels(), published_sources()

@@ -5,7 +5,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from curation.choices import Standing
+from curation.choices import Standing, Status
 from curation.models import ContentModel, RefusesNulCharacters, content_constraints, linked_rows
 from kb.constraints import one_of
 from passwords.choices import Enrolment, Insurance
@@ -251,6 +251,12 @@ class Step(RefusesNulCharacters, models.Model):
             raise ValidationError(
                 {"ui_path": _("Write menu items in 【】 brackets joined by →, e.g. 【医保码】→【修改密码】.")}
             )
+
+
+def followable() -> models.Q:
+    """Procedures that can be followed: every channel they take (their own and their steps') is published."""
+    elsewhere = Step.objects.filter(channel__isnull=False).exclude(channel__status=Status.PUBLISHED)
+    return models.Q(channel__status=Status.PUBLISHED) & ~models.Q(pk__in=elsewhere.values("procedure"))
 
 
 class Faq(ContentModel):

@@ -4,10 +4,9 @@ from django.db.models import Prefetch
 
 from curation.api.viewsets import PublishedContentViewSet
 from curation.api.writes import STAFF_RELATED, StaffContentViewSet
-from curation.choices import Status
 from passwords.models import CardType
 from procedures.filtersets import ChannelFilterSet, FaqFilterSet, ProcedureFilterSet
-from procedures.models import Channel, Faq, Procedure, Step
+from procedures.models import Channel, Faq, Procedure, Step, followable
 from sources.selectors import published_sources
 
 from .serializers import ChannelSerializer, FaqSerializer, ProcedureSerializer
@@ -38,9 +37,9 @@ class ChannelStaffViewSet(StaffContentViewSet):
 
 class ProcedureViewSet(PublishedContentViewSet):
     # region, channel, card_types, steps (ordered by Step.Meta.ordering) and sources: ProcedureSerializer
-    # A procedure whose channel is not published cannot be followed: it is not served either.
+    # A procedure taking a channel that is not published cannot be followed: it is not served either.
     queryset = (
-        Procedure.objects.filter(channel__status=Status.PUBLISHED)
+        Procedure.objects.filter(followable())
         .select_related("region", "channel")
         .prefetch_related(published_card_types(), steps_with_channels(), published_sources())
     )

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from procedures.filtersets import ProcedureFilterSet
 from procedures.models import Channel, Procedure, Step
+from regions.models import Region
 from tests.admin_forms import form_data
 from tests.factories import make_channel, make_procedure
 from tests.http import assert_problem, results
@@ -173,3 +174,17 @@ def test_the_data_migration_moves_official_accounts_filed_as_mini_programs():
 
     account.refresh_from_db(), mini.refresh_from_db()
     assert (account.kind, mini.kind) == ("wechat_official_account", "mini_program")
+
+
+def test_a_procedure_with_a_step_at_an_unpublished_channel_is_not_served(client, django_capture_on_commit_callbacks):
+    draft = make_channel(kind="app", name="未发布的APP", status="draft")
+    procedure = make_procedure(steps=2, status="published", region=Region.objects.get(code="420100"))
+    assert client.get(f"/api/v1/procedures/{procedure.slug}/").status_code == 200
+    step = procedure.steps.get(position=1)
+    step.channel = draft
+    with django_capture_on_commit_callbacks(execute=True):
+        step.save()
+
+    assert client.get(f"/api/v1/procedures/{procedure.slug}/").status_code == 404
+    answer = client.get("/api/v1/lookup/", {"region": "420100", "on": "2024-01-02"}).json()
+    assert procedure.slug not in {p["slug"] for p in answer["procedures"]}
