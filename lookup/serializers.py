@@ -42,6 +42,11 @@ class LookupChannelSerializer(ChannelSummarySerializer):
         pass
 
 
+class LookupProcedureChannelSerializer(ChannelSummarySerializer):
+    class Meta(ChannelSummarySerializer.Meta):
+        pass
+
+
 class LookupStepSerializer(StepSerializer):
     class Meta(StepSerializer.Meta):
         pass
@@ -49,7 +54,7 @@ class LookupStepSerializer(StepSerializer):
 
 class LookupProcedureSerializer(ResolvedFromMixin, ProcedureSerializer):
     channel = LookupChannelSerializer(read_only=True, help_text="Where it is done, or mainly done.")
-    channels = LookupChannelSerializer(
+    channels = LookupProcedureChannelSerializer(
         many=True, read_only=True, help_text="Every channel its steps take, in the order they take them."
     )
     steps = LookupStepSerializer(many=True, read_only=True, help_text="In order of position, from 1.")
@@ -136,9 +141,10 @@ COMPACT = {
         "unlock_after_hours", "standing", "nationwide",
     ),
     "procedures": shape(
-        "slug", "kind", "title", "insurance",
+        "slug", "kind", "title",
         channel=shape("slug", "kind", "name", "phone", "url"),
-        channels=shape("slug", "kind", "name", "phone", "url"),
+        # Enough to head each run of steps; a phone calls or opens the procedure's own channel.
+        channels=shape("slug", "kind", "name"),
         steps=shape("instruction", "ui_path", "channel"),
     ),
 }  # fmt: skip
@@ -149,5 +155,6 @@ COMPACT_COMPONENTS = {
     "LookupPolicy": COMPACT["password_policy"],
     "LookupProcedure": COMPACT["procedures"],
     "LookupChannel": COMPACT["procedures"]["channel"],
+    "LookupProcedureChannel": COMPACT["procedures"]["channels"],
     "LookupStep": COMPACT["procedures"]["steps"],
 }

@@ -95,7 +95,7 @@ class LookupView(APIView):
             "statement up the hierarchy); for a card type not issued there on the day, neither rules nor policies "
             "are given.\n\n"
             "The answer is compact by default: the rules, the policies and each procedure's title, kind, channel and "
-            "steps, without notes, sources or history (a county's is some 19 kB, 4 kB with brotli). `detail=full` "
+            "steps, without notes, sources or history (a county's is some 26 kB, 4 kB with brotli). `detail=full` "
             "gives every field of every row; `include=channels,faqs` adds those sections. Fields the compact answer "
             "leaves out are optional in the schema."
         ),
