@@ -17,11 +17,11 @@ from curation.models import (
     linkable,
 )
 from kb.constraints import one_of
-from sources.models import Citation, citation_constraints
+from regions.models import Region
+from sources.models import Citation, Source, citation_constraints
 
 from .choices import (
     AllowedCharacters,
-    Availability,
     ChangeLimit,
     Enrolment,
     Insurance,
@@ -142,13 +142,6 @@ class CardTypeAvailability(RefusesNulCharacters, models.Model):
     def __str__(self) -> str:
         return f"{self.card_type} · {self.region}"
 
-    def status_on(self, day: datetime.date) -> str:
-        if self.withdrawn_from is not None and day >= self.withdrawn_from:
-            return Availability.WITHDRAWN
-        if self.issued_from is not None and day < self.issued_from:
-            return Availability.NOT_YET_ISSUED
-        return Availability.ISSUED
-
     def snapshot(self) -> dict:
         return {
             "region": self.region.code,
@@ -160,9 +153,6 @@ class CardTypeAvailability(RefusesNulCharacters, models.Model):
 
     @classmethod
     def from_snapshot(cls, card_type: CardType, row: dict) -> "CardTypeAvailability":
-        from regions.models import Region
-        from sources.models import Source
-
         try:
             region = Region.objects.get(code=row["region"])
             source = linkable(Source).get(slug=row["source"])

@@ -165,3 +165,19 @@ def test_the_admin_records_where_a_card_type_is_withdrawn(admin_client):
     data["availability-0-issued_from"] = ["2021-06-01"]
     refused = admin_client.post(url, data, HTTP_ACCEPT_LANGUAGE="en")
     assert refused.status_code == 200 and "withdrawn after it was first issued" in refused.content.decode()
+
+
+def test_a_pending_edit_carries_the_availability_and_publishing_it_changes_the_original(publisher):
+    from curation import workflow
+
+    card_type = CardType.objects.get(slug="resident-medical-card")
+    copy = workflow.start_edit(card_type, publisher)
+    (copied,) = copy.availability.all()
+    assert (copied.region.code, copied.withdrawn_from) == ("410000", datetime.date(2020, 1, 1))
+    copied.withdrawn_from = datetime.date(2020, 2, 1)
+    copied.save()
+
+    workflow.publish(copy, publisher)
+
+    (published,) = CardType.objects.get(slug="resident-medical-card").availability.all()
+    assert published.withdrawn_from == datetime.date(2020, 2, 1)
