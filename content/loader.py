@@ -25,7 +25,7 @@ from django.db import models, transaction
 from curation.choices import Status
 from curation.history import record_history
 from curation.models import ContentModel, linkable
-from passwords.models import CardType, DefaultPasswordRule, PasswordPolicy
+from passwords.models import CardType, CardTypeAvailability, DefaultPasswordRule, PasswordPolicy
 from procedures.models import Channel, Faq, Procedure, Step
 from regions.models import Region
 from sources.models import Source
@@ -94,7 +94,8 @@ def _procedures(loader: "Loader", slugs: list[str] | None) -> list[Procedure]:
 
 SCOPED = ("password", "standing", "note")
 POLICY_FIELDS = (
-    *SCOPED, "min_length", "max_length", "allowed_characters", "new_may_equal_old", "change_limit",
+    *SCOPED, "min_length", "max_length", "allowed_characters", "new_may_equal_old", "change_limit_state",
+    "change_limit",
     "takes_effect_immediately", "lockout_after_attempts", "unlock", "unlock_after_hours",
 )  # fmt: skip
 SCOPE_RELATIONS = {"region": _region, "card_type": _card_type}
@@ -105,6 +106,7 @@ SECTIONS = (
         CardType,
         ("name", "short_name", "medium", "has_financial_account", "description"),
         links={"sources": _sources},
+        extra_keys=("availability",),
     ),
     Section(
         "channels",
@@ -116,7 +118,17 @@ SECTIONS = (
     Section(
         "rules",
         DefaultPasswordRule,
-        (*SCOPED, "kind", "value", "insurance", "enrolment", "valid_from", "valid_until", "must_change_before_use"),
+        (
+            *SCOPED,
+            "kind",
+            "value",
+            "insurance",
+            "enrolment",
+            "medium",
+            "valid_from",
+            "valid_until",
+            "must_change_before_use",
+        ),
         relations=SCOPE_RELATIONS,
         links={"sources": _sources},
     ),
@@ -130,7 +142,18 @@ SECTIONS = (
     Section(
         "procedures",
         Procedure,
-        ("kind", "title", "summary", "holder_must_be_present", "who_may_act", "duration", "fee", "standing"),
+        (
+            "kind",
+            "title",
+            "summary",
+            "insurance",
+            "enrolment",
+            "holder_must_be_present",
+            "who_may_act",
+            "duration",
+            "fee",
+            "standing",
+        ),
         relations={"region": _region, "channel": _channel},
         links={"sources": _sources, "card_types": _card_types},
         extra_keys=("requirements", "steps"),
@@ -262,6 +285,8 @@ class Loader:
                 owned = None
                 if section.model is Procedure:
                     owned = functools.partial(self.steps, rows=row.get("steps", []))
+                if section.model is CardType:
+                    owned = functools.partial(self.availability, rows=row.get("availability", []))
                 self.upsert(section.model, {"slug": row["slug"]}, values, links, owned)
         return self.report
 
@@ -270,7 +295,7 @@ class Loader:
         if not rows:
             raise ContentError(f"procedure {procedure.slug}: a procedure needs at least one step")
         for row in rows:
-            if unknown := set(row) - {"instruction", "ui_path"}:
+            if unknown := set(row) - {"instruction", "ui_path", "channel"}:
                 raise ContentError(f"procedure {procedure.slug}: unknown step keys {sorted(unknown)}")
         before = sum(self.report.created.values()) + sum(self.report.updated.values())
         # Steps beyond the fixture's last one are leftovers of a longer earlier version.
@@ -279,8 +304,39 @@ class Loader:
             stale.delete()
             self.report.count("updated", "step")
         for position, row in enumerate(rows, start=1):
-            values = {"instruction": row["instruction"], "ui_path": row.get("ui_path", "")}
+            values = {
+                "instruction": row["instruction"],
+                "ui_path": row.get("ui_path", ""),
+                # Only a step done elsewhere names its channel; the procedure's own is not repeated.
+                "channel": _channel(self, row["channel"]) if row.get("channel") else None,
+            }
             self.upsert(Step, {"procedure": procedure, "position": position}, values, {})
+        return sum(self.report.created.values()) + sum(self.report.updated.values()) != before
+
+    def availability(self, card_type: CardType, rows: list[dict]) -> bool:
+        """Makes where and when the card type is issued what the file says, one statement per region; whether any
+        changed."""
+        keys = {"region", "issued_from", "withdrawn_from", "source", "note"}
+        before = sum(self.report.created.values()) + sum(self.report.updated.values())
+        wanted = []
+        for row in rows:
+            if unknown := set(row) - keys:
+                raise ContentError(f"card_type {card_type.slug}: unknown availability keys {sorted(unknown)}")
+            if not row.get("source"):
+                raise ContentError(f"card_type {card_type.slug}: every availability statement cites its source")
+            region = self.region(row.get("region"))
+            wanted.append(region.pk)
+            values = {
+                "issued_from": row.get("issued_from"),
+                "withdrawn_from": row.get("withdrawn_from"),
+                "source": self.by_slug(Source, row["source"]),
+                "note": row.get("note", ""),
+            }
+            self.upsert(CardTypeAvailability, {"card_type": card_type, "region": region}, values, {})
+        stale = card_type.availability.exclude(region__in=wanted)
+        if stale.exists():
+            stale.delete()
+            self.report.count("updated", "cardtypeavailability")
         return sum(self.report.created.values()) + sum(self.report.updated.values()) != before
 
 

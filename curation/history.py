@@ -141,10 +141,16 @@ def stale_summary(obj: ContentModel, version: int) -> tuple[str, str, str]:
     if not changes:
         return "", "", ""
     names = dict.fromkeys(name for change in changes for name in change["fields"])
-    labels = [str(LABELS[name]()) if name in LABELS else str(obj._meta.get_field(name).verbose_name) for name in names]
+    labels = [str(LABELS[name]()) if name in LABELS else field_label(obj, name) for name in names]
     people = sorted({change["changed_by"] for change in changes if change["changed_by"]})
     when = date_format(localtime(changes[-1]["changed_at"]), "DATETIME_FORMAT")
     return ", ".join(people), when, ", ".join(labels)
+
+
+def field_label(obj: ContentModel, name: str) -> str:
+    field = obj._meta.get_field(name)
+    # Rows the object owns (a card type's availability) are a reverse relation: named by what they are.
+    return str(getattr(field, "verbose_name", None) or field.related_model._meta.verbose_name_plural)
 
 
 LABELS = {

@@ -50,12 +50,24 @@ class Shown:
         return [*self.rules_and_policies, *self.procedures, *self.channels]
 
 
+def step_runs(procedure: dict) -> list[dict]:
+    """The procedure's steps in runs done at one channel (pay in the app, then unlock at the counter), in order."""
+    channels = {channel["slug"]: channel for channel in procedure["channels"]}
+    runs: list[dict] = []
+    for step in procedure["steps"]:
+        if not runs or runs[-1]["channel"]["slug"] != step["channel"]:
+            runs.append({"channel": channels[step["channel"]], "start": step["position"], "steps": []})
+        runs[-1]["steps"].append(step)
+    return runs
+
+
 def widget_sections(answer: dict[str, Any], *, shown: tuple[str, ...]) -> Shown:
     """The sections of `shown` that have something to show (the initial passwords always do: "none recorded" is an
     answer), in the widget's order. A widget of one section shows it open."""
     by_kind: dict[str, list[dict]] = {}
     for procedure in answer["procedures"]:
-        by_kind.setdefault(procedure["kind"], []).append(procedure)
+        # The answer's rows are the lookup's cached ones: copied, never changed.
+        by_kind.setdefault(procedure["kind"], []).append({**procedure, "runs": step_runs(procedure)})
     hotlines = [channel for channel in answer["channels"] if channel["kind"] == "hotline"]
     candidates = {
         "passwords": Section("passwords", _("Initial passwords"), "embed/rules.html", answer["default_passwords"]),
@@ -66,16 +78,14 @@ def widget_sections(answer: dict[str, Any], *, shown: tuple[str, ...]) -> Shown:
         candidates[kind] = Section(kind, ProcedureKind(kind).label, "embed/procedures.html", by_kind.get(kind, []))
     chosen = [name for name in SECTIONS if name in shown and name in candidates]
     procedures = [row for name in chosen if name in by_kind for row in candidates[name].rows]
-    # The channels the page names: the hotlines, and the channel of each procedure shown.
-    named = {procedure["channel"]["slug"] for procedure in procedures}
+    # The channels the page names: the hotlines, and every channel of each procedure shown.
+    named = {channel["slug"] for procedure in procedures for channel in procedure["channels"]}
     channels = [
         c for c in answer["channels"] if c["slug"] in named or ("hotlines" in chosen and c["kind"] == "hotline")
     ]
     found = {channel["slug"] for channel in channels}
     # A procedure's channel may be stated on a region the answer's channel list leaves out: its own summary then.
-    channels += list(
-        {p["channel"]["slug"]: p["channel"] for p in procedures if p["channel"]["slug"] not in found}.values()
-    )
+    channels += list({c["slug"]: c for p in procedures for c in p["channels"] if c["slug"] not in found}.values())
     rules_and_policies = [row for name in ("passwords", "policy") if name in chosen for row in candidates[name].rows]
     result = Shown([], rules_and_policies, procedures, channels)
     candidates["changes"] = Section("changes", _("What changed"), "embed/changes.html", recent_changes(result.rows))

@@ -21,6 +21,31 @@ def area(region: dict[str, Any]) -> dict[str, Any]:
     return {"@type": "AdministrativeArea", "name": region["full_name"], "identifier": region["code"]}
 
 
+def how_to_step(step: dict[str, Any]) -> dict[str, Any]:
+    return {"@type": "HowToStep", "position": step["position"], "text": step["instruction"]} | (
+        {"name": step["ui_path"]} if step["ui_path"] else {}
+    )
+
+
+def how_to_steps(procedure: dict[str, Any]) -> list[dict[str, Any]]:
+    """The procedure's steps; one taken at several channels has a HowToSection per run of steps at one channel,
+    named after it, as schema.org's HowTo groups steps into sections."""
+    channels = {channel["slug"]: channel for channel in procedure["channels"]}
+    if len(channels) <= 1:
+        return [how_to_step(step) for step in procedure["steps"]]
+    sections: list[dict[str, Any]] = []
+    run_channel = None
+    for step in procedure["steps"]:
+        if step["channel"] != run_channel:
+            run_channel = step["channel"]
+            # A section is itself a list item: numbered 1..n among the procedure's sections.
+            name = channels[run_channel]["name"]
+            sections.append({"@type": "HowToSection", "position": len(sections) + 1, "name": name})
+            sections[-1]["itemListElement"] = []
+        sections[-1]["itemListElement"].append(how_to_step(step))
+    return sections
+
+
 def how_to(procedure: dict[str, Any], *, page_url: str, service_id: str) -> dict[str, Any]:
     url = f"{page_url}#procedure-{procedure['slug']}"
     data: dict[str, Any] = {
@@ -31,11 +56,7 @@ def how_to(procedure: dict[str, Any], *, page_url: str, service_id: str) -> dict
         "name": procedure["title"],
         "inLanguage": CONTENT_LANGUAGE,
         "about": {"@id": service_id},
-        "step": [
-            {"@type": "HowToStep", "position": step["position"], "text": step["instruction"]}
-            | ({"name": step["ui_path"]} if step["ui_path"] else {})
-            for step in procedure["steps"]
-        ],
+        "step": how_to_steps(procedure),
     }
     if procedure["summary"]:
         data["description"] = procedure["summary"]

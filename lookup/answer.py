@@ -2,10 +2,11 @@
 
 import datetime
 
+from passwords.choices import Availability
 from procedures.choices import ProcedureKind
 
-from .cache import region_chain, region_fragments, regions_with_content
-from .precedence import for_card_type, nearest_first, valid_on
+from .cache import card_availability, published_card_type_media, region_chain, region_fragments, regions_with_content
+from .precedence import for_audience, for_card_type, nearest_first, valid_on
 from .serializers import COMPACT
 
 KIND_ORDER = {kind: index for index, kind in enumerate(ProcedureKind.values)}
@@ -21,10 +22,16 @@ def picked(value, fields: dict | None):
 
 
 def lookup_answer(
-    *, code: str, card_type: str | None, on: datetime.date, include: frozenset[str] = frozenset(), full: bool = False
+    *,
+    code: str,
+    card_type: str | None,
+    on: datetime.date,
+    insurance: str | None = None,
+    include: frozenset[str] = frozenset(),
+    full: bool = False,
 ) -> dict | None:
     """The answer for `code`: compact unless `full`, with the optional sections named in `include`."""
-    answer = whole_answer(code=code, card_type=card_type, on=on)
+    answer = whole_answer(code=code, card_type=card_type, on=on, insurance=insurance)
     if answer is None:
         return None
     for section in ("channels", "faqs"):
@@ -35,7 +42,29 @@ def lookup_answer(
     return answer
 
 
-def whole_answer(*, code: str, card_type: str | None, on: datetime.date) -> dict | None:
+def availability_in(codes: list[str], card_type: str | None, on: datetime.date) -> list[dict]:
+    """For each card type (or the one asked for), the statement nearest to the region, and its status on `on`."""
+    depth = {c: index for index, c in enumerate(codes)}
+    found = []
+    for slug, rows in sorted(card_availability().items()):
+        if card_type is not None and slug != card_type:
+            continue
+        here = [row for row in rows if row["region"]["code"] in depth]
+        if not here:
+            continue
+        row = min(here, key=lambda r: depth[r["region"]["code"]])
+        iso = on.isoformat()
+        if row["withdrawn_from"] is not None and iso >= row["withdrawn_from"]:
+            status = Availability.WITHDRAWN
+        elif row["issued_from"] is not None and iso < row["issued_from"]:
+            status = Availability.NOT_YET_ISSUED
+        else:
+            status = Availability.ISSUED
+        found.append({"card_type": slug, "status": status.value, **{k: v for k, v in row.items() if k != "card_type"}})
+    return found
+
+
+def whole_answer(*, code: str, card_type: str | None, on: datetime.date, insurance: str | None = None) -> dict | None:
     chain = region_chain(code)
     if chain is None:
         return None
@@ -47,8 +76,27 @@ def whole_answer(*, code: str, card_type: str | None, on: datetime.date) -> dict
         return [row for c in codes if c in fragments for row in fragments[c][part]]
 
     depth = {c: index for index, c in enumerate(codes)}
+    availability = availability_in(codes, card_type, on)
+    # Rules and policies of a card type that does not exist there on the day would answer for nothing.
+    absent = {row["card_type"] for row in availability if row["status"] != Availability.ISSUED}
+    if card_type in absent:
+        rules, policies = [], []
+    else:
+        medium = published_card_type_media().get(card_type) if card_type is not None else None
+        rules = [
+            row
+            for row in for_card_type(for_audience(valid_on(gather("rules"), on), insurance), card_type, medium)
+            if row["card_type"] not in absent
+        ]
+        policies = [
+            row for row in for_card_type(gather("policies"), card_type, medium) if row["card_type"] not in absent
+        ]
     procedures = sorted(
-        (p for p in gather("procedures") if card_type is None or not p["card_types"] or card_type in p["card_types"]),
+        (
+            p
+            for p in for_audience(gather("procedures"), insurance)
+            if card_type is None or not p["card_types"] or card_type in p["card_types"]
+        ),
         key=lambda p: (depth[p["resolved_from"]["code"]], KIND_ORDER[p["kind"]], p["title"], p["slug"]),
     )
     applicable = {p["slug"] for p in procedures}
@@ -62,10 +110,10 @@ def whole_answer(*, code: str, card_type: str | None, on: datetime.date) -> dict
         "region": chain["region"],
         "card_type": card_type,
         "on": on.isoformat(),
-        "default_passwords": nearest_first(
-            for_card_type(valid_on(gather("rules"), on), card_type), codes, card_type=card_type
-        ),
-        "password_policy": nearest_first(for_card_type(gather("policies"), card_type), codes, card_type=card_type),
+        "insurance": insurance,
+        "card_availability": availability,
+        "default_passwords": nearest_first(rules, codes, card_type=card_type),
+        "password_policy": nearest_first(policies, codes, card_type=card_type),
         "procedures": procedures,
         "channels": sorted(gather("channels"), key=lambda c: (depth[c["region"]["code"]], c["kind"], c["name"])),
         "faqs": [faqs[slug] for slug in sorted(faqs)],

@@ -14,12 +14,14 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.translation import get_language
 
 from curation.revisions import RevisionMemo, get_many, revision_key
+from passwords.selectors import published_availability_rows
 from procedures.api.serializers import ChannelSerializer
 from regions.models import NATIONAL_CODE, Region
 from regions.selectors import region_with_ancestors
 
 from . import selectors
 from .serializers import (
+    CardAvailabilityRowSerializer,
     LookupFaqSerializer,
     LookupPolicySerializer,
     LookupProcedureSerializer,
@@ -46,6 +48,23 @@ def published_card_types() -> dict[str, str]:
     """The published card types' names by slug: what the lookup validates `card_type` against, and what the widget
     names card types by."""
     return cached(revision_key("card-type-names"), selectors.published_card_types)
+
+
+def published_card_type_media() -> dict[str, str]:
+    """Slug → medium of every published card type: what the lookup validates `card_type` against."""
+    return cached(revision_key("card-types"), selectors.published_card_type_media)
+
+
+def card_availability() -> dict[str, list[dict]]:
+    """Where and when each published card type is issued or withdrawn, serialized, by card type slug."""
+
+    def build():
+        rows: dict[str, list[dict]] = {}
+        for row in published_availability_rows():
+            rows.setdefault(row.card_type.slug, []).append(plain(CardAvailabilityRowSerializer(row).data))
+        return rows
+
+    return cached(revision_key("card-availability", get_language()), build)
 
 
 def regions_with_content() -> frozenset[str]:

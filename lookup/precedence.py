@@ -7,7 +7,9 @@ Precedence, for each password (and card type):
    different groups of insured people, and disagreeing claims, are shown side by side with their standing.
 3. A rule for one card type stated on a broader region gives way to a rule for every card type stated on a
    nearer region: 武汉's all-cards 1234 outranks the nationwide hearsay about first-generation cards.
-4. With a card type asked for, only rows for that card type and rows for every card type take part.
+4. With a card type asked for, only rows for that card type and rows for every card type take part; of these, a
+   rule for physical cards only leaves an electronic card type out.
+5. With an insurance asked for (employee or resident), rows for the other insurance are left out.
 
 The functions work on the serialized rows the lookup caches per region (see lookup.cache), so that
 resolving costs no SQL.
@@ -17,15 +19,30 @@ import datetime
 from collections.abc import Iterable
 
 from curation.choices import Standing
-from passwords.choices import Password
+from passwords.choices import Insurance, Medium, MediumScope, Password
 
 Row = dict
 PASSWORD_ORDER = {value: index for index, value in enumerate(Password.values)}
 STANDING_ORDER = {value: index for index, value in enumerate(Standing.values)}
 
 
-def for_card_type(rows: Iterable[Row], card_type: str | None) -> list[Row]:
-    return [row for row in rows if card_type is None or row["card_type"] in (card_type, None)]
+def for_card_type(rows: Iterable[Row], card_type: str | None, medium: str | None = None) -> list[Row]:
+    """Rows that hold for `card_type` (of `medium`); every row without a card type asked for."""
+    if card_type is None:
+        return list(rows)
+    return [
+        row
+        for row in rows
+        if row["card_type"] in (card_type, None)
+        and not (row.get("medium") == MediumScope.PHYSICAL and medium != Medium.PHYSICAL)
+    ]
+
+
+def for_audience(rows: Iterable[Row], insurance: str | None) -> list[Row]:
+    """Rows for `insurance` and for everyone insured; every row without an insurance asked for."""
+    if insurance is None:
+        return list(rows)
+    return [row for row in rows if row["insurance"] in (insurance, Insurance.ANY)]
 
 
 def valid_on(rows: Iterable[Row], day: datetime.date) -> list[Row]:

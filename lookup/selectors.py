@@ -9,7 +9,8 @@ from django.db.models import Prefetch
 from curation.changes import attach_change_notes
 from curation.choices import Status
 from passwords.models import CardType, DefaultPasswordRule, PasswordPolicy
-from procedures.models import Channel, Faq, Procedure
+from procedures.api.views import steps_with_channels
+from procedures.models import Channel, Faq, Procedure, followable
 from regions.models import NATIONAL_CODE
 from sources.selectors import published_sources
 
@@ -28,6 +29,11 @@ class Published:
 def published_card_types() -> dict[str, str]:
     """The published card types' names by slug."""
     return dict(CardType.objects.published().values_list("slug", "name"))
+
+
+def published_card_type_media() -> dict[str, str]:
+    """The medium (physical or electronic) of each published card type, by slug."""
+    return dict(CardType.objects.published().values_list("slug", "medium"))
 
 
 def codes_with_content() -> frozenset[str]:
@@ -56,11 +62,13 @@ def published_on(codes: list[str]) -> Published:
         .select_related("region", "card_type")
         .prefetch_related(published_sources())
     )
-    # A procedure whose channel is not published cannot be followed: it is left out with its channel.
+    # A procedure taking a channel that is not published cannot be followed: it is left out with its channel.
     procedures = list(
-        Procedure.objects.filter(**scoped, channel__status=Status.PUBLISHED)
+        Procedure.objects.filter(followable(), **scoped)
         .select_related("region", "channel")
-        .prefetch_related(Prefetch("card_types", queryset=CardType.objects.published()), "steps", published_sources())
+        .prefetch_related(
+            Prefetch("card_types", queryset=CardType.objects.published()), steps_with_channels(), published_sources()
+        )
     )
     channels = list(Channel.objects.filter(**scoped).select_related("region").prefetch_related(published_sources()))
 

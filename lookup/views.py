@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kb.api.filters import refuse_empty
+from passwords.choices import Insurance
 from regions.models import code_validator
 
 from .answer import lookup_answer
@@ -29,6 +30,12 @@ class LookupQuerySerializer(serializers.Serializer):
     )
     on = serializers.DateField(
         required=False, help_text="The day the rules must be valid on (YYYY-MM-DD); default today, China time."
+    )
+    insurance = serializers.ChoiceField(
+        choices=[Insurance.EMPLOYEE.value, Insurance.RESIDENT.value],
+        required=False,
+        help_text="Who is asking: employee (职工医保) or resident (居民医保). Without it, rules and procedures for "
+        "everyone are given; with it, only those for that insurance and for everyone insured.",
     )
 
     include = serializers.CharField(
@@ -82,9 +89,13 @@ class LookupView(APIView):
             "password, the rules stated on the nearest region win and broader ones are left out; a rule for every "
             "card type on a nearer region also outranks a card-specific rule on a broader one. Rules from the root "
             "are nationwide hearsay and are marked `nationwide: true`. Policies resolve the same way; procedures, "
-            "channels and FAQs are the region's own and every ancestor's, nearest first.\n\n"
+            "channels and FAQs are the region's own and every ancestor's, nearest first. With `insurance`, rules and "
+            "procedures for the other insurance are left out. A rule for physical cards only does not answer for an "
+            "electronic card type. `card_availability` says where a card type is issued or was withdrawn (the nearest "
+            "statement up the hierarchy); for a card type not issued there on the day, neither rules nor policies "
+            "are given.\n\n"
             "The answer is compact by default: the rules, the policies and each procedure's title, kind, channel and "
-            "steps, without notes, sources or history (a county's is some 19 kB, 4 kB with brotli). `detail=full` "
+            "steps, without notes, sources or history (a county's is some 26 kB, 4 kB with brotli). `detail=full` "
             "gives every field of every row; `include=channels,faqs` adds those sections. Fields the compact answer "
             "leaves out are optional in the schema."
         ),
@@ -98,6 +109,7 @@ class LookupView(APIView):
             code=params["region"],
             card_type=params.get("card_type"),
             on=params.get("on") or timezone.localdate(),
+            insurance=params.get("insurance"),
             include=params.get("include", frozenset()),
             full=params.get("detail") == "full",
         )

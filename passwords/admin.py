@@ -3,13 +3,22 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from curation.admin import ContentAdmin
+from curation.admin import ContentAdmin, FollowsOwnerWorkflow
 from curation.import_admin import ContentImportExportMixin
 from regions.admin import SearchesByRegion
 from sources.admin import sources_inline
 
-from .models import CardType, DefaultPasswordRule, PasswordPolicy
+from .models import CardType, CardTypeAvailability, DefaultPasswordRule, PasswordPolicy
 from .resources import DefaultPasswordRuleResource
+
+
+class CardTypeAvailabilityInline(FollowsOwnerWorkflow, admin.TabularInline):
+    """Where and since when the card type is issued, or from when it is withdrawn, each with its source."""
+
+    model = CardTypeAvailability
+    autocomplete_fields = ("region", "source")
+    fields = ("region", "issued_from", "withdrawn_from", "source", "note")
+    extra = 0
 
 
 @admin.register(CardType)
@@ -19,7 +28,7 @@ class CardTypeAdmin(ContentAdmin):
     search_fields = ("name", "short_name", "slug")
     prepopulated_fields = {}
     ordering = ("slug",)
-    inlines = (sources_inline(CardType),)
+    inlines = (CardTypeAvailabilityInline, sources_inline(CardType))
     exclude = ("sources",)
 
 
@@ -39,11 +48,14 @@ class DefaultPasswordRuleAdmin(ContentImportExportMixin, RegionScopedAdmin):
     list_display = (
         "region", "card_type", "password", "kind", "value", "valid_from", "valid_until", "standing", "status",
     )  # fmt: skip
-    list_filter = ("kind", *RegionScopedAdmin.list_filter)
+    list_filter = ("kind", "medium", *RegionScopedAdmin.list_filter)
     inlines = (sources_inline(DefaultPasswordRule),)
     fieldsets = (
         (None, {"fields": ("slug", "region", "card_type", "password", "kind", "value")}),
-        (_("Scope"), {"fields": ("insurance", "enrolment", "valid_from", "valid_until", "must_change_before_use")}),
+        (
+            _("Scope"),
+            {"fields": ("insurance", "enrolment", "medium", "valid_from", "valid_until", "must_change_before_use")},
+        ),
         (_("Evidence"), {"fields": ("standing", "note")}),
     )
 
@@ -51,5 +63,5 @@ class DefaultPasswordRuleAdmin(ContentImportExportMixin, RegionScopedAdmin):
 @admin.register(PasswordPolicy)
 class PasswordPolicyAdmin(RegionScopedAdmin):
     list_display = ("region", "card_type", "password", "min_length", "max_length", "allowed_characters", "status")
-    list_filter = ("allowed_characters", "unlock", *RegionScopedAdmin.list_filter)
+    list_filter = ("allowed_characters", "change_limit_state", "unlock", *RegionScopedAdmin.list_filter)
     inlines = (sources_inline(PasswordPolicy),)

@@ -10,6 +10,7 @@ class PasswordsConfig(AppConfig):
         from curation import registry
         from kb.api import schema
 
+        registry.owned_by(self.get_model("CardTypeAvailability"), "card_type")
         registry.embedded_in(
             self.get_model("CardType"),
             [("passwords.DefaultPasswordRule", "card_type"), ("passwords.PasswordPolicy", "card_type")],

@@ -9,6 +9,29 @@ class Medium(models.TextChoices):
     ELECTRONIC = "electronic", _("Electronic credential")
 
 
+class MediumScope(models.TextChoices):
+    """Which media a rule for every card type reaches: an electronic credential has no card password."""
+
+    ANY = "any", _("Physical and electronic cards")
+    PHYSICAL = "physical", _("Physical cards only")
+
+
+class ChangeLimit(models.TextChoices):
+    """What the sources say about how often a password may be changed."""
+
+    UNKNOWN = "unknown", _("Not stated")
+    UNLIMITED = "unlimited", _("No limit")
+    LIMITED = "limited", _("Limited to a number of changes")
+
+
+class Availability(models.TextChoices):
+    """Whether a card type exists in a region on a day, as the lookup states it."""
+
+    ISSUED = "issued", _("Issued")
+    NOT_YET_ISSUED = "not_yet_issued", _("Not yet issued")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
 class Password(models.TextChoices):
     """A card can hold several independent passwords; changing one never changes another."""
 

@@ -8,15 +8,25 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from curation.choices import Standing
-from curation.models import ContentModel, ContentQuerySet, SlugManager, content_constraints
+from curation.models import (
+    ContentModel,
+    ContentQuerySet,
+    RefusesNulCharacters,
+    SlugManager,
+    content_constraints,
+    linkable,
+)
 from kb.constraints import one_of
-from sources.models import Citation, citation_constraints
+from regions.models import Region
+from sources.models import Citation, Source, citation_constraints
 
 from .choices import (
     AllowedCharacters,
+    ChangeLimit,
     Enrolment,
     Insurance,
     Medium,
+    MediumScope,
     Password,
     RuleKind,
     Unlock,
@@ -62,6 +72,103 @@ class CardType(ContentModel):
     def __str__(self) -> str:
         return self.name
 
+    def history_related_snapshot(self) -> dict[str, list]:
+        return {
+            **super().history_related_snapshot(),
+            "availability": [
+                row.snapshot()
+                for row in CardTypeAvailability.objects.filter(card_type=self).select_related("region", "source")
+            ],
+        }
+
+    def _restore_related(self, snapshot: dict[str, list]) -> None:
+        super()._restore_related(snapshot)
+        if "availability" in snapshot:
+            self.availability.all().delete()
+            for row in snapshot["availability"]:
+                availability = CardTypeAvailability.from_snapshot(self, row)
+                availability.full_clean()
+                availability.save()
+
+
+class CardTypeAvailability(RefusesNulCharacters, models.Model):
+    """Where and since when a card type is issued, or from when it is no longer: Henan withdrew the old resident
+    card on 2020-01-01. It holds for the region and every region below it; the nearest statement wins."""
+
+    card_type = models.ForeignKey(
+        CardType, on_delete=models.CASCADE, related_name="availability", verbose_name=_("card type")
+    )
+    region = models.ForeignKey(
+        "regions.Region",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("region"),
+        help_text=_("It holds for this region and every region below it."),
+    )
+    issued_from = models.DateField(_("issued from"), null=True, blank=True, help_text=_("Empty: not stated."))
+    withdrawn_from = models.DateField(
+        _("withdrawn from"),
+        null=True,
+        blank=True,
+        help_text=_("The first day it is no longer issued or accepted. Empty: still issued."),
+    )
+    source = models.ForeignKey("sources.Source", on_delete=models.PROTECT, related_name="+", verbose_name=_("source"))
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["card_type", "region__code", "issued_from"]
+        verbose_name = _("card availability")
+        verbose_name_plural = _("card availability")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["card_type", "region"],
+                name="availability_one_per_region",
+                violation_error_message=_("This card type already has a statement for this region."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(issued_from__isnull=False) | models.Q(withdrawn_from__isnull=False),
+                name="availability_states_a_date",
+                violation_error_message=_("Give the day it was first issued, the day it was withdrawn, or both."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(issued_from__isnull=True)
+                | models.Q(withdrawn_from__isnull=True)
+                | models.Q(withdrawn_from__gt=models.F("issued_from")),
+                name="availability_period_ordered",
+                violation_error_message=_("A card type is withdrawn after it was first issued."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.card_type} · {self.region}"
+
+    def snapshot(self) -> dict:
+        return {
+            "region": self.region.code,
+            "issued_from": self.issued_from.isoformat() if self.issued_from else None,
+            "withdrawn_from": self.withdrawn_from.isoformat() if self.withdrawn_from else None,
+            "source": self.source.slug,
+            "note": self.note,
+        }
+
+    @classmethod
+    def from_snapshot(cls, card_type: CardType, row: dict) -> "CardTypeAvailability":
+        try:
+            region = Region.objects.get(code=row["region"])
+            source = linkable(Source).get(slug=row["source"])
+        except (Region.DoesNotExist, Source.DoesNotExist):
+            raise ValidationError(
+                _("These no longer exist: %(missing)s.") % {"missing": f"{row['region']}, {row['source']}"}
+            ) from None
+        return cls(
+            card_type=card_type,
+            region=region,
+            source=source,
+            issued_from=row["issued_from"] and datetime.date.fromisoformat(row["issued_from"]),
+            withdrawn_from=row["withdrawn_from"] and datetime.date.fromisoformat(row["withdrawn_from"]),
+            note=row.get("note", ""),
+        )
+
 
 class RegionScoped(ContentModel):
     """Content that holds for one region (or nationwide, on the root) and one card type (or all of them)."""
@@ -91,6 +198,26 @@ class RegionScoped(ContentModel):
         abstract = True
 
 
+class AudienceScoped(models.Model):
+    """Who it is for: employees or residents, newly or previously insured (or everyone)."""
+
+    insurance = models.CharField(
+        _("applies to insurance"),
+        max_length=12,
+        choices=Insurance.choices,
+        default=Insurance.ANY,
+    )
+    enrolment = models.CharField(
+        _("applies to enrolment"),
+        max_length=12,
+        choices=Enrolment.choices,
+        default=Enrolment.ANY,
+    )
+
+    class Meta:
+        abstract = True
+
+
 class RuleQuerySet(ContentQuerySet):
     def valid_on(self, day: datetime.date) -> "RuleQuerySet":
         """Rules that apply on `day`: both ends of the period are inclusive, an empty end is open.
@@ -106,7 +233,7 @@ class RuleQuerySet(ContentQuerySet):
         return self.filter(valid_until__lt=day)
 
 
-class DefaultPasswordRule(RegionScoped):
+class DefaultPasswordRule(AudienceScoped, RegionScoped):
     """What the initial password is, for whom, and during which period."""
 
     kind = models.CharField(_("rule kind"), max_length=32, choices=RuleKind.choices)
@@ -117,17 +244,12 @@ class DefaultPasswordRule(RegionScoped):
         validators=[fixed_value_validator],
         help_text=_("Only for a fixed rule: the digits themselves."),
     )
-    insurance = models.CharField(
-        _("applies to insurance"),
+    medium = models.CharField(
+        _("applies to media"),
         max_length=12,
-        choices=Insurance.choices,
-        default=Insurance.ANY,
-    )
-    enrolment = models.CharField(
-        _("applies to enrolment"),
-        max_length=12,
-        choices=Enrolment.choices,
-        default=Enrolment.ANY,
+        choices=MediumScope.choices,
+        default=MediumScope.ANY,
+        help_text=_("Physical cards only: a rule for every card type then leaves electronic credentials out."),
     )
     valid_from = models.DateField(_("valid from"), null=True, blank=True, help_text=_("Empty: from the start."))
     valid_until = models.DateField(
@@ -137,10 +259,10 @@ class DefaultPasswordRule(RegionScoped):
         help_text=_("The last day it applied, inclusive. Empty: still applies."),
     )
     must_change_before_use = models.BooleanField(_("must be changed before first use"), default=False)
-    objects = SlugManager.from_queryset(RuleQuerySet)()
     sources = models.ManyToManyField(
         "sources.Source", through="passwords.RuleCitation", related_name="password_rules", verbose_name=_("sources")
     )
+    objects = SlugManager.from_queryset(RuleQuerySet)()
 
     class Meta:
         ordering = ["region__code", "card_type__slug", "password", "valid_from"]
@@ -166,6 +288,7 @@ class DefaultPasswordRule(RegionScoped):
             one_of("kind", RuleKind, name="rule_kind_valid", message=_("Unknown kind of rule.")),
             one_of("password", Password, name="rule_password_valid", message=_("Unknown password.")),
             one_of("standing", Standing, name="rule_standing_valid", message=_("Unknown standing.")),
+            one_of("medium", MediumScope, name="rule_medium_valid", message=_("Unknown media scope.")),
         ]
 
     def __str__(self) -> str:
@@ -183,20 +306,40 @@ class DefaultPasswordRule(RegionScoped):
             raise ValidationError({"value": _("A fixed rule needs its value, for example 123456.")})
         if self.kind != RuleKind.FIXED and self.value:
             raise ValidationError({"value": _("Only a fixed rule has a value; clear it or change the kind to fixed.")})
+        if self.medium == MediumScope.PHYSICAL and self.card_type_id and self.card_type.medium != Medium.PHYSICAL:
+            raise ValidationError({"medium": _("This card type is not a physical card.")})
 
 
 class PasswordPolicy(RegionScoped):
     """What a new password must look like and what happens after wrong tries."""
 
-    min_length = models.PositiveSmallIntegerField(_("minimum length"), validators=[MinValueValidator(1)])
-    max_length = models.PositiveSmallIntegerField(_("maximum length"), validators=[MaxValueValidator(64)])
-    allowed_characters = models.CharField(_("allowed characters"), max_length=24, choices=AllowedCharacters.choices)
+    # Empty when the source does not say: a policy may state only what happens after wrong tries.
+    min_length = models.PositiveSmallIntegerField(
+        _("minimum length"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    max_length = models.PositiveSmallIntegerField(
+        _("maximum length"), null=True, blank=True, validators=[MaxValueValidator(64)]
+    )
+    allowed_characters = models.CharField(
+        _("allowed characters"),
+        max_length=24,
+        choices=AllowedCharacters.choices,
+        blank=True,
+        help_text=_("Empty: not stated."),
+    )
     new_may_equal_old = models.BooleanField(_("new may equal the old one"), null=True, blank=True)
+    change_limit_state = models.CharField(
+        _("limit on changes"),
+        max_length=12,
+        choices=ChangeLimit.choices,
+        default=ChangeLimit.UNKNOWN,
+    )
     change_limit = models.PositiveSmallIntegerField(
         _("changes allowed"),
         null=True,
         blank=True,
-        help_text=_("Empty: no limit stated or no limit at all (see the note)."),
+        validators=[MinValueValidator(1)],
+        help_text=_("Only with a limited number of changes: how many."),
     )
     takes_effect_immediately = models.BooleanField(_("takes effect at once"), null=True, blank=True)
     lockout_after_attempts = models.PositiveSmallIntegerField(
@@ -226,9 +369,36 @@ class PasswordPolicy(RegionScoped):
         constraints = [
             *content_constraints("policy"),
             models.CheckConstraint(
-                condition=models.Q(min_length__gte=1) & models.Q(max_length__gte=models.F("min_length")),
+                condition=(models.Q(min_length__isnull=True) & models.Q(max_length__isnull=True))
+                | (models.Q(min_length__gte=1) & models.Q(max_length__gte=models.F("min_length"))),
                 name="policy_length_range_ordered",
-                violation_error_message=_("The maximum length cannot be below the minimum, which is at least 1."),
+                violation_error_message=_(
+                    "Give both lengths or neither; the maximum cannot be below the minimum, which is at least 1."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(change_limit_state=ChangeLimit.LIMITED) & models.Q(change_limit__gte=1))
+                | (~models.Q(change_limit_state=ChangeLimit.LIMITED) & models.Q(change_limit__isnull=True)),
+                name="policy_change_limit_only_when_limited",
+                violation_error_message=_(
+                    "A limited number of changes needs the number; “not stated” and “no limit” leave it empty."
+                ),
+            ),
+            one_of(
+                "change_limit_state", ChangeLimit, name="policy_change_limit_state_valid", message=_("Unknown limit.")
+            ),
+            models.CheckConstraint(
+                condition=models.Q(min_length__isnull=False)
+                | models.Q(lockout_after_attempts__isnull=False)
+                | ~models.Q(unlock=Unlock.UNKNOWN)
+                | ~models.Q(change_limit_state=ChangeLimit.UNKNOWN)
+                | models.Q(new_may_equal_old__isnull=False)
+                | models.Q(takes_effect_immediately__isnull=False),
+                name="policy_states_something",
+                violation_error_message=_(
+                    "A policy states at least one thing: the length, a limit on changes, or what happens after "
+                    "wrong tries."
+                ),
             ),
             models.CheckConstraint(
                 condition=~models.Q(unlock=Unlock.AUTOMATIC) | models.Q(unlock_after_hours__isnull=False),
@@ -239,10 +409,23 @@ class PasswordPolicy(RegionScoped):
 
     def __str__(self) -> str:
         card = self.card_type.name if self.card_type_id else _("every card")
+        if self.min_length is None:
+            return f"{self.region.name} · {card} · {self.get_password_display()}"
         return f"{self.region.name} · {card} · {self.get_password_display()}: {self.min_length}–{self.max_length}"
 
     def slug_words(self) -> list[str]:
         return [self.region.slug_name if self.region_id else "", self.password, self.allowed_characters]
+
+    def clean(self) -> None:
+        super().clean()
+        if self.change_limit_state == ChangeLimit.LIMITED and self.change_limit is None:
+            raise ValidationError({"change_limit": _("Give the number of changes allowed.")})
+        if self.change_limit_state != ChangeLimit.LIMITED and self.change_limit is not None:
+            raise ValidationError(
+                {"change_limit": _("Only a limited number of changes has a number; choose “limited” or clear it.")}
+            )
+        if (self.min_length is None) != (self.max_length is None):
+            raise ValidationError({"max_length": _("Give both the minimum and the maximum length, or neither.")})
 
 
 class CardTypeCitation(Citation):

@@ -29,6 +29,7 @@ class DefaultPasswordRuleResource(ContentResource):
             "value",
             "insurance",
             "enrolment",
+            "medium",
             "valid_from",
             "valid_until",
             "must_change_before_use",

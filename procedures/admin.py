@@ -64,7 +64,8 @@ class StepInline(FollowsOwnerWorkflow, SortableTabularInline):
     formfield_overrides = {models.TextField: {"widget": Textarea(attrs={"rows": 2, "cols": 80})}}
     formset = StepFormSet
     ordering = ("position",)
-    fields = ("instruction", "ui_path", "position")
+    fields = ("instruction", "ui_path", "channel", "position")
+    autocomplete_fields = ("channel",)
     extra = 0
     max_num = MAX_STEPS
 
@@ -89,9 +90,9 @@ class ReadOnlyStepInline(FollowsOwnerWorkflow, admin.TabularInline):
 @admin.register(Procedure)
 class ProcedureAdmin(SearchesByRegion, ContentImportExportMixin, SortableAdminBase, ContentAdmin):
     resource_classes = [ProcedureResource]
-    list_display = ("title", "kind", "region", "channel", "standing", "status", "updated_at")
+    list_display = ("title", "kind", "region", "channel", "insurance", "standing", "status", "updated_at")
     list_filter = (
-        "kind", ("region", admin.RelatedOnlyFieldListFilter), "card_types", "channel__kind", "standing",
+        "kind", ("region", admin.RelatedOnlyFieldListFilter), "card_types", "channel__kind", "insurance", "standing",
     )  # fmt: skip
     list_select_related = ("region", "channel")
     search_fields = ("title", "slug", "summary", "steps__instruction")

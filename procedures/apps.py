@@ -10,5 +10,7 @@ class ProceduresConfig(AppConfig):
         from curation import registry
 
         registry.owned_by(self.get_model("Step"), "procedure")
-        registry.embedded_in(self.get_model("Channel"), [("procedures.Procedure", "channel")])
+        registry.embedded_in(
+            self.get_model("Channel"), [("procedures.Procedure", "channel"), ("procedures.Procedure", "steps__channel")]
+        )
         registry.embedded_in(self.apps.get_model("passwords", "CardType"), [("procedures.Procedure", "card_types")])

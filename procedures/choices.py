@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 class ChannelKind(models.TextChoices):
     APP = "app", _("Mobile app")
     MINI_PROGRAM = "mini_program", _("Mini-program (Alipay / WeChat)")
+    WECHAT_OFFICIAL_ACCOUNT = "wechat_official_account", _("WeChat official account")
     WEBSITE = "website", _("Website")
     HOTLINE = "hotline", _("Telephone hotline")
     COUNTER = "counter", _("Service counter")

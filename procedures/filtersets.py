@@ -6,6 +6,7 @@ from django.db.models import Q, QuerySet
 from curation.choices import Standing
 from curation.filtersets import ContentFilterSet
 from kb.api.filters import SlugFilter, listing_or_unlisted
+from passwords.choices import Enrolment, Insurance
 from passwords.filtersets import AppliesToCardTypeFilter
 from regions.filtersets import RegionFilter, RegionScopedFilterSet
 
@@ -41,9 +42,34 @@ class ChannelFilterSet(RegionScopedFilterSet):
         fields = []
 
 
+def applies_to(everyone: str):
+    """Rows for the value asked for and rows for everyone (`everyone`); every row for a blank value."""
+
+    def filter_applies(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if not value:
+            return queryset
+        return queryset.filter(**{f"{name}__in": [value, everyone]})
+
+    return filter_applies
+
+
 class ProcedureFilterSet(RegionScopedFilterSet):
     kind = django_filters.ChoiceFilter(choices=ProcedureKind.choices)
-    channel_kind = django_filters.ChoiceFilter(field_name="channel__kind", choices=ChannelKind.choices)
+    channel_kind = django_filters.ChoiceFilter(
+        method="filter_channel_kind",
+        choices=ChannelKind.choices,
+        label="Procedures that take a channel of this kind, for any of their steps.",
+    )
+    insurance = django_filters.ChoiceFilter(
+        method="filter_insurance",
+        choices=[(value, label) for value, label in Insurance.choices if value != Insurance.ANY],
+        label="Procedures for this insurance and for everyone insured.",
+    )
+    enrolment = django_filters.ChoiceFilter(
+        method="filter_enrolment",
+        choices=[(value, label) for value, label in Enrolment.choices if value != Enrolment.ANY],
+        label="Procedures for the newly or previously insured, and for both.",
+    )
     card_type = AppliesToCardTypeFilter(field_name="card_types")
     standing = django_filters.ChoiceFilter(choices=Standing.choices)
     search = django_filters.CharFilter(
@@ -52,10 +78,19 @@ class ProcedureFilterSet(RegionScopedFilterSet):
     ordering = django_filters.OrderingFilter(fields=[("region__code", "region"), "kind", "title", "updated_at", "slug"])
 
     filter_search = text_search(["title", "summary", "requirements", "steps__instruction", "steps__ui_path"])
+    filter_insurance = applies_to(Insurance.ANY)
+    filter_enrolment = applies_to(Enrolment.ANY)
 
     class Meta:
         model = Procedure
         fields = []
+
+    def filter_channel_kind(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if not value:
+            return queryset
+        # A step done elsewhere counts, and matching several steps must not list the procedure twice.
+        taking = Q(channel__kind=value) | Q(steps__channel__kind=value)
+        return queryset.filter(pk__in=queryset.filter(taking).values("pk"))
 
 
 class FaqFilterSet(ContentFilterSet):

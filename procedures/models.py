@@ -5,9 +5,11 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from curation.choices import Standing
-from curation.models import ContentModel, RefusesNulCharacters, content_constraints
+from curation.choices import Standing, Status
+from curation.models import ContentModel, RefusesNulCharacters, content_constraints, linked_rows
 from kb.constraints import one_of
+from passwords.choices import Enrolment, Insurance
+from passwords.models import AudienceScoped
 from sources.models import Citation, citation_constraints
 
 from .choices import ChannelKind, ProcedureKind
@@ -59,8 +61,11 @@ class Channel(ContentModel):
         return [self.region.slug_name if self.region_id else "", self.name]
 
 
-class Procedure(ContentModel):
-    """A task such as changing or resetting a password, done through one channel in one region."""
+class Procedure(AudienceScoped, ContentModel):
+    """A task such as changing or resetting a password in one region.
+
+    `channel` is where it is done, or where it starts and is mainly done; a step done elsewhere (pay arrears in an
+    app, then unlock at the counter) names its own channel, so `channels` lists every channel it takes, in order."""
 
     kind = models.CharField(_("kind"), max_length=32, choices=ProcedureKind.choices, db_index=True)
     title = models.CharField(_("title"), max_length=120)
@@ -85,6 +90,7 @@ class Procedure(ContentModel):
         on_delete=models.PROTECT,
         related_name="procedures",
         verbose_name=_("channel"),
+        help_text=_("Where it is done; a step done elsewhere names its own channel."),
     )
     holder_must_be_present = models.BooleanField(_("holder must be present"), default=False)
     who_may_act = models.CharField(
@@ -109,6 +115,8 @@ class Procedure(ContentModel):
             *content_constraints("procedure"),
             one_of("kind", ProcedureKind, name="procedure_kind_valid", message=_("Unknown kind of procedure.")),
             one_of("standing", Standing, name="procedure_standing_valid", message=_("Unknown standing.")),
+            one_of("insurance", Insurance, name="procedure_insurance_valid", message=_("Unknown insurance.")),
+            one_of("enrolment", Enrolment, name="procedure_enrolment_valid", message=_("Unknown enrolment.")),
             models.CheckConstraint(
                 condition=~models.Q(title=""),
                 name="procedure_title_not_blank",
@@ -127,22 +135,42 @@ class Procedure(ContentModel):
             **super().history_related_snapshot(),
             "steps": [
                 {"position": step.position, "instruction": step.instruction, "ui_path": step.ui_path}
-                for step in Step.objects.filter(procedure=self).order_by("position")
+                # Only a step done elsewhere carries its channel, so that versions before channels compare equal.
+                | ({"channel": step.channel.slug} if step.channel_id else {})
+                for step in Step.objects.filter(procedure=self).select_related("channel").order_by("position")
             ],
         }
 
     def _restore_related(self, snapshot: dict[str, list]) -> None:
         super()._restore_related(snapshot)
         if "steps" in snapshot:
+            wanted = {row["channel"] for row in snapshot["steps"] if row.get("channel")}
+            channels = linked_rows(Channel, wanted)
+            if missing := wanted - channels.keys():
+                raise ValidationError(
+                    {"steps": _("These no longer exist: %(missing)s.") % {"missing": ", ".join(sorted(missing))}}
+                )
             self.steps.all().delete()
             for row in snapshot["steps"]:
-                step = Step(procedure=self, **row)
+                row = dict(row)
+                channel = channels.get(row.pop("channel", None) or "")
+                step = Step(procedure=self, channel=channel, **row)
                 step.full_clean()
                 step.save()
 
     @property
     def requirement_list(self) -> list[str]:
         return [line.strip() for line in self.requirements.splitlines() if line.strip()]
+
+    @property
+    def channels(self) -> list[Channel]:
+        """Every channel the procedure takes, in the order its steps take them (its own channel for steps that name
+        none); reads the prefetched steps with their channels."""
+        found: dict[int, Channel] = {}
+        for step in self.steps.all():
+            channel = step.channel if step.channel_id else self.channel
+            found.setdefault(channel.pk, channel)
+        return list(found.values()) or [self.channel]
 
 
 class StepManager(models.Manager):
@@ -175,6 +203,16 @@ class Step(RefusesNulCharacters, models.Model):
         max_length=200,
         blank=True,
         help_text=_("Menu path in an app, e.g. 【医保码】→【修改密码】."),
+    )
+    channel = models.ForeignKey(
+        Channel,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        # No reverse accessor: `channel.steps` would read as a procedure's steps to code that asks any content for them.
+        related_name="+",
+        verbose_name=_("channel"),
+        help_text=_("Only when this step is done elsewhere than the procedure's channel."),
     )
 
     objects = StepManager()
@@ -210,11 +248,21 @@ class Step(RefusesNulCharacters, models.Model):
 
     natural_key.dependencies = ["procedures.procedure"]
 
+    @property
+    def effective_channel(self) -> Channel:
+        return self.channel if self.channel_id else self.procedure.channel
+
     def clean(self) -> None:
         if self.ui_path and "【" not in self.ui_path:
             raise ValidationError(
                 {"ui_path": _("Write menu items in 【】 brackets joined by →, e.g. 【医保码】→【修改密码】.")}
             )
+
+
+def followable() -> models.Q:
+    """Procedures that can be followed: every channel they take (their own and their steps') is published."""
+    elsewhere = Step.objects.filter(channel__isnull=False).exclude(channel__status=Status.PUBLISHED)
+    return models.Q(channel__status=Status.PUBLISHED) & ~models.Q(pk__in=elsewhere.values("procedure"))
 
 
 class Faq(ContentModel):

@@ -6,12 +6,18 @@ A procedure's steps travel in one column, one step per line, in order:
     输入原密码和两次新密码
 
 The text after the last ` | ` is the step's UI path (menu items in 【】 joined by →); without it the step has none.
+A step done elsewhere than the procedure's channel starts with that channel's slug in square brackets:
+
+    [shebao-yibao-counter] 到医保经办机构窗口申请解除锁定
 """
+
+import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from import_export import fields, widgets
 
+from curation.models import linked_rows
 from curation.resources import CodeOrSlugWidget, ContentResource, LinksField, SlugListWidget
 from passwords.models import CardType
 from regions.models import Region
@@ -20,6 +26,7 @@ from sources.models import Source
 from .models import Channel, Procedure, Step
 
 UI_PATH_SEPARATOR = " | "
+STEP_CHANNEL = re.compile(r"^\[([a-z0-9-]+)\]\s*")
 
 
 class StepsWidget(widgets.Widget):
@@ -29,18 +36,24 @@ class StepsWidget(widgets.Widget):
             line = line.strip()
             if not line:
                 continue
+            channel = ""
+            if match := STEP_CHANNEL.match(line):
+                channel, line = match.group(1), line[match.end() :]
             instruction, separator, ui_path = line.rpartition(UI_PATH_SEPARATOR.strip())
             if not separator:
                 instruction, ui_path = line, ""
-            steps.append({"position": len(steps) + 1, "instruction": instruction.strip(), "ui_path": ui_path.strip()})
+            step = {"position": len(steps) + 1, "instruction": instruction.strip(), "ui_path": ui_path.strip()}
+            steps.append(step | ({"channel": channel} if channel else {}))
         return steps
 
     def render(self, value, obj=None, **kwargs) -> str:
         lines = []
         for step in value or []:
             # One line per step: a line break typed inside an instruction would split it in two on import.
-            instruction = " ".join(step["instruction"].splitlines())
-            lines.append(f"{instruction}{UI_PATH_SEPARATOR}{step['ui_path']}" if step["ui_path"] else instruction)
+            line = " ".join(step["instruction"].splitlines())
+            if step.get("channel"):
+                line = f"[{step['channel']}] {line}"
+            lines.append(f"{line}{UI_PATH_SEPARATOR}{step['ui_path']}" if step["ui_path"] else line)
         return "\n".join(lines)
 
 
@@ -52,11 +65,22 @@ class StepsField(fields.Field):
         if not steps:
             raise ValueError(_("List the steps, one per line: an import never leaves a procedure without steps."))
         problems = []
+        named = {step["channel"] for step in steps if step.get("channel")}
+        channels = linked_rows(Channel, named)
         for step in steps:
+            if step.get("channel") and step["channel"] not in channels:
+                problems.append(
+                    _("Step %(position)d: no channel has the slug “%(slug)s”.")
+                    % {"position": step["position"], "slug": step["channel"]}
+                )
+                continue
+            fields_ = {key: value for key, value in step.items() if key != "channel"}
             try:
                 # Its check constraints (positions from 1, an instruction) hold by construction and by clean_fields'
                 # blank check, and the database enforces them on insert: checking them here would cost queries per step.
-                Step(procedure=instance, **step).full_clean(exclude=["procedure"], validate_constraints=False)
+                Step(procedure=instance, channel=channels.get(step.get("channel", "")), **fields_).full_clean(
+                    exclude=["procedure"], validate_constraints=False
+                )
             except ValidationError as error:
                 problems.extend(
                     _("Step %(position)d: %(message)s") % {"position": step["position"], "message": message}
@@ -66,6 +90,7 @@ class StepsField(fields.Field):
         if problems:
             raise ValueError(" ".join(problems))
         instance._import_steps = steps
+        instance._import_step_channels = channels
 
     def get_value(self, instance) -> list[dict]:
         pending = instance.__dict__.get("_import_steps")
@@ -76,9 +101,30 @@ class StepsField(fields.Field):
         current = instance.__dict__.get("_import_current_steps")
         if current is not None:
             return current
-        return list(
-            Step.objects.filter(procedure=instance).order_by("position").values("position", "instruction", "ui_path")
+        return [
+            step_row(step)
+            for step in Step.objects.filter(procedure=instance)
+            .order_by("position")
+            .values("position", "instruction", "ui_path", "channel__slug")
+        ]
+
+
+def step_row(values: dict) -> dict:
+    """A step as the steps column and history hold it: its channel's slug only when it names one."""
+    channel = values.pop("channel__slug")
+    return values | ({"channel": channel} if channel else {})
+
+
+def new_steps(instance: Procedure) -> list[Step]:
+    channels = instance.__dict__.get("_import_step_channels") or {}
+    return [
+        Step(
+            procedure=instance,
+            channel=channels.get(step.get("channel", "")),
+            **{key: value for key, value in step.items() if key != "channel"},
         )
+        for step in instance.__dict__.get("_import_steps") or []
+    ]
 
 
 class ChannelResource(ContentResource):
@@ -110,6 +156,8 @@ class ProcedureResource(ContentResource):
             "summary",
             "region",
             "card_types",
+            "insurance",
+            "enrolment",
             "channel",
             "holder_must_be_present",
             "who_may_act",
@@ -130,18 +178,14 @@ class ProcedureResource(ContentResource):
         for obj in objects:
             obj.__dict__["_import_current_steps"] = []
         steps = Step.objects.filter(procedure__in=by_pk).order_by("procedure", "position")
-        for step in steps.values("procedure_id", "position", "instruction", "ui_path"):
-            by_pk[step.pop("procedure_id")].__dict__["_import_current_steps"].append(step)
+        for step in steps.values("procedure_id", "position", "instruction", "ui_path", "channel__slug"):
+            by_pk[step.pop("procedure_id")].__dict__["_import_current_steps"].append(step_row(step))
 
     def snapshot(self, instance: Procedure) -> dict[str, list]:
         return super().snapshot(instance) | {"steps": instance.__dict__.get("_import_steps") or []}
 
     def save_owned_rows_in_bulk(self, instances: list[Procedure]) -> None:
-        Step.objects.bulk_create(
-            Step(procedure=instance, **step)
-            for instance in instances
-            for step in instance.__dict__.get("_import_steps") or []
-        )
+        Step.objects.bulk_create(step for instance in instances for step in new_steps(instance))
 
     def save_owned_rows(self, instance: Procedure) -> None:
         steps = instance.__dict__.get("_import_steps")
@@ -149,4 +193,4 @@ class ProcedureResource(ContentResource):
             return
         # Replaced as a whole: positions run 1..n in the file's order, whatever they were before.
         Step.objects.filter(procedure=instance).delete()
-        Step.objects.bulk_create(Step(procedure=instance, **step) for step in steps)
+        Step.objects.bulk_create(new_steps(instance))

@@ -58,7 +58,8 @@ def test_the_error_says_which_parameters_the_address_takes(client):
     assert body["errors"] == [
         {
             "parameter": "regoin",
-            "detail": "This address takes no such parameter; it takes: card_type, detail, include, on, region.",
+            "detail": "This address takes no such parameter; "
+            "it takes: card_type, detail, include, insurance, on, region.",
         }
     ]
     english = client.get("/api/v1/regions/420100/", {"page": "2"}, HTTP_ACCEPT_LANGUAGE="en").json()

@@ -32,8 +32,8 @@ class StaffDefaultPasswordRuleSerializer(StaffRegionScopedSerializer):
     class Meta(StaffContentSerializer.Meta):
         model = DefaultPasswordRule
         fields = [
-            *StaffRegionScopedSerializer.scoped_fields, "kind", "value", "insurance", "enrolment", "valid_from",
-            "valid_until", "must_change_before_use", "sources", *StaffContentSerializer.workflow_fields,
+            *StaffRegionScopedSerializer.scoped_fields, "kind", "value", "insurance", "enrolment", "medium",
+            "valid_from", "valid_until", "must_change_before_use", "sources", *StaffContentSerializer.workflow_fields,
         ]  # fmt: skip
 
 
@@ -44,6 +44,7 @@ class StaffPasswordPolicySerializer(StaffRegionScopedSerializer):
         model = PasswordPolicy
         fields = [
             *StaffRegionScopedSerializer.scoped_fields, "min_length", "max_length", "allowed_characters",
-            "new_may_equal_old", "change_limit", "takes_effect_immediately", "lockout_after_attempts", "unlock",
-            "unlock_after_hours", "sources", *StaffContentSerializer.workflow_fields,
+            "new_may_equal_old", "change_limit_state", "change_limit", "takes_effect_immediately",
+            "lockout_after_attempts", "unlock", "unlock_after_hours", "sources",
+            *StaffContentSerializer.workflow_fields,
         ]  # fmt: skip

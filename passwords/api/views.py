@@ -4,6 +4,7 @@ from curation.api.viewsets import PublishedContentViewSet
 from curation.api.writes import STAFF_RELATED, StaffContentViewSet
 from passwords.filtersets import CardTypeFilterSet, DefaultPasswordRuleFilterSet, PasswordPolicyFilterSet
 from passwords.models import CardType, DefaultPasswordRule, PasswordPolicy
+from passwords.selectors import published_availability
 from sources.selectors import published_sources
 
 from .serializers import CardTypeSerializer, DefaultPasswordRuleSerializer, PasswordPolicySerializer
@@ -11,8 +12,8 @@ from .staff import StaffCardTypeSerializer, StaffDefaultPasswordRuleSerializer, 
 
 
 class CardTypeViewSet(PublishedContentViewSet):
-    # sources: CardTypeSerializer.sources
-    queryset = CardType.objects.prefetch_related(published_sources()).order_by("slug")
+    # availability and sources: CardTypeSerializer
+    queryset = CardType.objects.prefetch_related(published_availability(), published_sources()).order_by("slug")
     serializer_class = CardTypeSerializer
     filterset_class = CardTypeFilterSet
 

@@ -33,9 +33,16 @@ class ChannelSummarySerializer(serializers.ModelSerializer):
 
 
 class StepSerializer(serializers.ModelSerializer):
+    channel = serializers.SlugRelatedField(
+        source="effective_channel",
+        slug_field="slug",
+        read_only=True,
+        help_text="Where the step is done: the slug of one of the procedure's `channels`.",
+    )
+
     class Meta:
         model = Step
-        fields = ["position", "instruction", "ui_path"]
+        fields = ["position", "instruction", "ui_path", "channel"]
 
 
 class ProcedureSerializer(PublicHistoryMixin, serializers.ModelSerializer):
@@ -45,7 +52,12 @@ class ProcedureSerializer(PublicHistoryMixin, serializers.ModelSerializer):
     card_types = serializers.SlugRelatedField(
         slug_field="slug", many=True, read_only=True, help_text="Empty: works for every card type."
     )
-    channel = ChannelSummarySerializer(read_only=True)
+    channel = ChannelSummarySerializer(read_only=True, help_text="Where it is done, or mainly done.")
+    channels = ChannelSummarySerializer(
+        many=True,
+        read_only=True,
+        help_text="Every channel its steps take, in the order they take them; one for most procedures.",
+    )
     requirements = serializers.ListField(
         source="requirement_list", child=serializers.CharField(), read_only=True, help_text="What to bring."
     )
@@ -55,9 +67,9 @@ class ProcedureSerializer(PublicHistoryMixin, serializers.ModelSerializer):
     class Meta:
         model = Procedure
         fields = [
-            "slug", "kind", "kind_label", "title", "summary", "region", "card_types", "channel",
-            "holder_must_be_present", "who_may_act", "requirements", "duration", "fee", "standing", "standing_label",
-            "steps", "sources", *PublicHistoryMixin.history_fields, "updated_at",
+            "slug", "kind", "kind_label", "title", "summary", "region", "card_types", "insurance", "enrolment",
+            "channel", "channels", "holder_must_be_present", "who_may_act", "requirements", "duration", "fee",
+            "standing", "standing_label", "steps", "sources", *PublicHistoryMixin.history_fields, "updated_at",
         ]  # fmt: skip
 
 

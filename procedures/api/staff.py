@@ -25,10 +25,17 @@ class StaffChannelSerializer(CitingSerializer):
 
 class StaffStepSerializer(JsonTypes, serializers.ModelSerializer):
     position = serializers.IntegerField(read_only=True, help_text="Given by the order of the list, from 1.")
+    channel = slugs(
+        Channel,
+        allow_null=True,
+        required=False,
+        help_text="Channel slug, only for a step done elsewhere than the "
+        "procedure's channel; null: the procedure's channel.",
+    )
 
     class Meta:
         model = Step
-        fields = ["position", "instruction", "ui_path"]
+        fields = ["position", "instruction", "ui_path", "channel"]
 
     def validate(self, attrs: dict) -> dict:
         try:
@@ -57,10 +64,20 @@ class StaffProcedureSerializer(CitingSerializer):
 
     owned_fields = ("steps",)
 
+    def related_snapshot(self, data: dict) -> dict[str, list]:
+        snapshot = super().related_snapshot(data)
+        # Steps are snapshotted as history holds them: a step's own channel by its slug, and only when it has one.
+        for row in snapshot.get("steps", []):
+            channel = row.pop("channel", None)
+            if channel is not None:
+                row["channel"] = channel.slug
+        return snapshot
+
     class Meta(StaffContentSerializer.Meta):
         model = Procedure
         fields = [
-            "slug", "kind", "title", "summary", "region", "card_types", "channel", "holder_must_be_present",
+            "slug", "kind", "title", "summary", "region", "card_types", "insurance", "enrolment", "channel",
+            "holder_must_be_present",
             "who_may_act", "requirements", "duration", "fee", "standing", "steps", "sources",
             *StaffContentSerializer.workflow_fields,
         ]  # fmt: skip

@@ -4,10 +4,9 @@ from django.db.models import Prefetch
 
 from curation.api.viewsets import PublishedContentViewSet
 from curation.api.writes import STAFF_RELATED, StaffContentViewSet
-from curation.choices import Status
 from passwords.models import CardType
 from procedures.filtersets import ChannelFilterSet, FaqFilterSet, ProcedureFilterSet
-from procedures.models import Channel, Faq, Procedure
+from procedures.models import Channel, Faq, Procedure, Step, followable
 from sources.selectors import published_sources
 
 from .serializers import ChannelSerializer, FaqSerializer, ProcedureSerializer
@@ -16,6 +15,11 @@ from .staff import StaffChannelSerializer, StaffFaqSerializer, StaffProcedureSer
 
 def published_card_types() -> Prefetch:
     return Prefetch("card_types", queryset=CardType.objects.published())
+
+
+def steps_with_channels() -> Prefetch:
+    """Prefetched for StepSerializer.channel and ProcedureSerializer.channels: each step with the channel it names."""
+    return Prefetch("steps", queryset=Step.objects.select_related("channel"))
 
 
 class ChannelViewSet(PublishedContentViewSet):
@@ -33,11 +37,11 @@ class ChannelStaffViewSet(StaffContentViewSet):
 
 class ProcedureViewSet(PublishedContentViewSet):
     # region, channel, card_types, steps (ordered by Step.Meta.ordering) and sources: ProcedureSerializer
-    # A procedure whose channel is not published cannot be followed: it is not served either.
+    # A procedure taking a channel that is not published cannot be followed: it is not served either.
     queryset = (
-        Procedure.objects.filter(channel__status=Status.PUBLISHED)
+        Procedure.objects.filter(followable())
         .select_related("region", "channel")
-        .prefetch_related(published_card_types(), "steps", published_sources())
+        .prefetch_related(published_card_types(), steps_with_channels(), published_sources())
     )
     serializer_class = ProcedureSerializer
     filterset_class = ProcedureFilterSet
@@ -46,7 +50,7 @@ class ProcedureViewSet(PublishedContentViewSet):
 class ProcedureStaffViewSet(StaffContentViewSet):
     public = ProcedureViewSet
     queryset = Procedure.objects.select_related(*STAFF_RELATED, "region", "channel").prefetch_related(
-        "card_types", "sources", "steps"
+        "card_types", "sources", steps_with_channels()
     )
     serializer_class = StaffProcedureSerializer
 

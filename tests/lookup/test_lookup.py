@@ -161,7 +161,10 @@ def test_the_default_answer_is_compact_and_the_whole_one_is_asked_for(client):
 
     compact = client.get("/api/v1/lookup/", {"region": "420102"}).json()
     whole = lookup(client, region="420102")
-    assert set(compact) == {"region", "card_type", "on", "default_passwords", "password_policy", "procedures"}
+    assert set(compact) == {
+        "region", "card_type", "on", "insurance", "card_availability", "default_passwords", "password_policy",
+        "procedures",
+    }  # fmt: skip
     # The same rows in the same order, each with the compact fields only, and their values unchanged.
     for section, fields in COMPACT.items():
         assert [row["slug"] for row in compact[section]] == [row["slug"] for row in whole[section]]
@@ -172,7 +175,8 @@ def test_the_default_answer_is_compact_and_the_whole_one_is_asked_for(client):
             }
     first = whole["procedures"][0]
     assert compact["procedures"][0]["steps"] == [
-        {"instruction": step["instruction"], "ui_path": step["ui_path"]} for step in first["steps"]
+        {"instruction": step["instruction"], "ui_path": step["ui_path"], "channel": step["channel"]}
+        for step in first["steps"]
     ]
     assert compact["procedures"][0]["channel"]["name"] == first["channel"]["name"]
     # Sections come when asked for, in the compact answer as in the whole one.
@@ -196,8 +200,9 @@ def test_a_cold_lookup_runs_the_same_fixed_number_of_queries_anywhere(client):
         cache.clear()
         RevisionMemo.clear_all()
         counts.append(count_queries(client, code))
-    # revision, chain, regions with content, and the fragments' fixed set of queries, for any number of regions
-    assert counts == [counts[0]] * len(counts) and counts[0] <= 19, counts
+    # revision, chain, regions with content, card types' availability, and the fragments' fixed set of queries, for
+    # any number of regions
+    assert counts == [counts[0]] * len(counts) and counts[0] <= 20, counts
 
 
 def test_once_fragments_are_cached_a_new_lookup_costs_one_query_and_a_repeat_none(client):
