@@ -42,8 +42,8 @@ ALLOWED = {
     "KB", "MB", "Django", "sha256", "LDAP", "Accept",
     # Keys on the keyboard, in Django's help for choosing several rows.
     "Control", "Command", "Mac",
-    # The region search's examples of what to type.
-    "wuhan", "wh",
+    # The region searches' examples of what to type, and the example of a proposed slug.
+    "wuhan", "wh", "zhangjiakou", "zjk", "zhangjiakou-xiu-gai-mi-ma",
 }  # fmt: skip
 # A file's name (content.yaml, 规则.csv) is what it was called, in any language.
 FILE_NAME = re.compile(r".+\.(yaml|csv|xlsx)")
@@ -232,7 +232,8 @@ def admin_pages(worked: Procedure, pending_edits: list[ContentModel], request) -
         for resolver in model_admin.get_urls():
             assert not isinstance(resolver, URLResolver)
             name = resolver.name
-            if name is None or name.endswith(("_workflow", "_revert", "_process_import")):
+            # propose-slug answers the add form's script in JSON: not a page.
+            if name is None or name.endswith(("_workflow", "_revert", "_process_import", "_propose_slug")):
                 continue
             keys = set(resolver.pattern.converters) | set(resolver.pattern.regex.groupindex)
             if not keys and resolver.pattern.regex.groups == 0:

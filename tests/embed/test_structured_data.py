@@ -79,13 +79,18 @@ TYPES: dict[str, tuple[set[str], set[str]]] = {
         {"position", "text"},
         THING | CREATIVE_WORK | {"item", "itemListElement", "nextItem", "position", "previousItem"},
     ),
+    # The steps done at one channel, of a procedure taken at several: a ListItem, an ItemList and a CreativeWork.
+    "HowToSection": (
+        {"name", "position", "itemListElement"},
+        THING | CREATIVE_WORK | {"item", "itemListElement", "nextItem", "position", "previousItem", "steps"},
+    ),
     "HowToSupply": ({"name"}, THING | {"estimatedCost", "requiredQuantity"}),
     "MonetaryAmount": (
         {"currency"},
         THING | {"currency", "maxValue", "minValue", "validFrom", "validThrough", "value"},
     ),
 }
-# Properties whose value is a node of a given type (or a reference to one by @id).
+# Properties whose value is a node of a given type, or of one of given types (or a reference to one by @id).
 NODE_TYPES = {
     "areaServed": "AdministrativeArea",
     "jurisdiction": "AdministrativeArea",
@@ -93,7 +98,8 @@ NODE_TYPES = {
     "servicePhone": "ContactPoint",
     "providesService": "GovernmentService",
     "about": "GovernmentService",
-    "step": "HowToStep",
+    "step": ("HowToStep", "HowToSection"),
+    "itemListElement": "HowToStep",
     "supply": "HowToSupply",
     "estimatedCost": "MonetaryAmount",
 }
@@ -109,7 +115,9 @@ def extracted(client, path: str, **params) -> list[dict]:
     return data["json-ld"]
 
 
-def nodes(value, expected: str | None = None, found: list | None = None) -> list[tuple[str | None, dict]]:
+def nodes(
+    value, expected: str | tuple[str, ...] | None = None, found: list | None = None
+) -> list[tuple[str | tuple[str, ...] | None, dict]]:
     """Every object in the data with the type its property expects."""
     found = [] if found is None else found
     if isinstance(value, list):
@@ -136,7 +144,7 @@ def problems(graph: list[dict]) -> list[str]:
         if kind not in TYPES:
             wrong.append(f"unexpected type {kind}")
             continue
-        if expected is not None and kind != expected:
+        if expected is not None and kind not in ((expected,) if isinstance(expected, str) else expected):
             wrong.append(f"{kind} where {expected} is expected")
         required, allowed = TYPES[kind]
         wrong += [f"{kind} has no {name}" for name in sorted(required - set(node))]

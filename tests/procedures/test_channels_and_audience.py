@@ -132,13 +132,10 @@ def test_the_widget_groups_a_procedures_steps_by_channel_and_json_ld_has_a_secti
     page = client.get("/embed/v1/000000/", {"lang": "zh"})
     assert page.status_code == 200
     soup = BeautifulSoup(page.content, "html.parser")
-    title = next(p for p in soup.select("p") if "因欠缴医保费被锁" in p.text)
-    run_names = []
-    for sibling in title.find_next_siblings():
-        if sibling.name == "p" and "step-channel" in sibling.get("class", []):
-            run_names.append(sibling.text.split("(")[0].strip())
-        elif sibling.name == "p" and sibling.find("strong"):
-            break
+    procedure = next(d for d in soup.select("details.procedure") if "因欠缴医保费被锁" in d.summary.text)
+    run_names = [run.text.split("(")[0].strip() for run in procedure.select("p.step-channel")]
+    # The runs' lists number the steps on from one run to the next.
+    assert [ol.get("start") for ol in procedure.select("ol")] == ["1", "2"]
     assert run_names == ["当地人社部门官方APP", "社保服务网点 / 医保经办机构服务窗口"]
 
     data = json.loads(soup.select_one("script[type='application/ld+json']").string)
