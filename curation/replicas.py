@@ -12,7 +12,6 @@ The cost: a public read on a replica asks that replica for the revision (one pri
 shared cache. A caching proxy in front (deploy/) absorbs warm traffic before it reaches the app.
 """
 
-import contextvars
 import logging
 import random
 import sys
@@ -22,23 +21,18 @@ from django.conf import settings
 from django.db import DatabaseError, connections, transaction
 from django.http import HttpRequest, HttpResponse
 
+from .models import ContentRevision
+from .revisions import SINGLETON_ID, replica_read, revisions_of
+
 logger = logging.getLogger(__name__)
 
-# (alias, (public, content) revisions read in its snapshot) of the request being answered from a replica.
-_replica_read: contextvars.ContextVar[tuple[str, tuple] | None] = contextvars.ContextVar("replica_read", default=None)
 # alias → monotonic time before which it is not tried again.
 _resting: dict[str, float] = {}
 
 
-def replica_revisions() -> tuple | None:
-    """The revisions of the snapshot the current request reads, when it reads a replica."""
-    current = _replica_read.get()
-    return current[1] if current else None
-
-
 class ReplicaRouter:
     def db_for_read(self, model, **hints) -> str | None:
-        current = _replica_read.get()
+        current = replica_read.get()
         return current[0] if current else None
 
     def db_for_write(self, model, **hints) -> str:
@@ -87,11 +81,11 @@ class ReplicaMiddleware:
                 snapshot.__exit__(*sys.exc_info())
                 self.rest(alias)
                 continue
-            token = _replica_read.set((alias, revisions))
+            token = replica_read.set((alias, revisions))
             try:
                 return self.get_response(request)
             finally:
-                _replica_read.reset(token)
+                replica_read.reset(token)
                 try:
                     # Read only: the commit ends the snapshot. A replica lost meanwhile has already answered.
                     snapshot.__exit__(None, None, None)
@@ -107,9 +101,6 @@ class ReplicaMiddleware:
 
 
 def read_revisions(alias: str) -> tuple:
-    from curation.models import ContentRevision
-    from curation.revisions import SINGLETON_ID, revisions_of
-
     row = ContentRevision.objects.using(alias).filter(pk=SINGLETON_ID).first()
     if row is None:
         raise DatabaseError("the replica holds no content revision yet")

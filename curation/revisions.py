@@ -12,6 +12,7 @@ numbers. A change that is rolled back drops nothing, and no reader can see a num
 A change the public sees also tells the caches in front of the app to drop their public answers (kb/purge.py).
 """
 
+import contextvars
 import datetime
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
@@ -27,7 +28,6 @@ from django.utils import timezone
 from kb.purge import purge_public_answers
 
 from .models import ContentRevision
-from .replicas import replica_revisions
 
 SINGLETON_ID = 1
 # Holds (public, content) Revisions; renamed when it held one, so that no process reads the other shape.
@@ -48,6 +48,17 @@ class Revision:
 
 def revisions_of(row: ContentRevision) -> tuple[Revision, Revision]:
     return Revision(row.public_number, row.public_changed_at or row.changed_at), Revision(row.number, row.changed_at)
+
+
+# (alias, (public, content) revisions read in its snapshot) of the request being answered from a replica
+# (curation/replicas.py).
+replica_read: contextvars.ContextVar[tuple[str, tuple] | None] = contextvars.ContextVar("replica_read", default=None)
+
+
+def replica_revisions() -> tuple | None:
+    """The revisions of the snapshot the current request reads, when it reads a replica."""
+    current = replica_read.get()
+    return current[1] if current else None
 
 
 def _both() -> tuple[Revision, Revision]:
