@@ -143,6 +143,10 @@ def data_words(every_model_has_a_row, pending_edits) -> set[str]:
             for value in values:
                 if value:
                     words.update(latin_tokens(str(value)))
+    # The audit log names each object as it was called when it was audited, which may be gone since (another test
+    # on the same worker may have left entries): that name is content too, its details are not.
+    for name in AuditEntry.objects.values_list("object_repr", flat=True):
+        words.update(latin_tokens(name))
     return words
 
 
