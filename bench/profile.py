@@ -1,8 +1,9 @@
 """Where the workers spend their time under load: py-spy samples every worker of the server while wrk runs one
 scenario, and the samples are summed per function (`bench.run --profile`).
 
-Only samples inside a request count (gunicorn's own polling and idle threads are left out); a function's share is
-the part of those samples whose stack passes through it (inclusive) or ends in it (self).
+Only the thread holding the GIL is sampled, so the figures say where the CPU goes (a thread waiting for Redis, the
+database or the GIL is not counted), and only samples inside a request count; a function's share is the part of
+those samples whose stack passes through it (inclusive) or ends in it (self).
 """
 
 import re
@@ -23,7 +24,7 @@ def record(pids: list[int], seconds: int, directory: Path) -> list[subprocess.Po
     processes = []
     for pid in pids:
         command = [
-            PY_SPY, "record", "--nonblocking", "--format", "raw", "--rate", "250", "--duration", str(seconds),
+            PY_SPY, "record", "--gil", "--nonblocking", "--format", "raw", "--rate", "250", "--duration", str(seconds),
             "--pid", str(pid), "--output", str(directory / f"profile-{pid}.txt"),
         ]  # fmt: skip
         processes.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
