@@ -8,6 +8,7 @@ alike: a substring of the Chinese name or short name, a code prefix for digits, 
 prefix of the initials for Latin letters.
 """
 
+import bisect
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -39,25 +40,66 @@ class Entry:
 
 
 class RegionIndex:
-    """Every region, in code order (the API's order), searched without the database: 3,400 short rows."""
+    """Every region, in code order (the API's order), searched without the database: 3,400 short rows.
+
+    Substrings are found by `str.find` in one string of all names (and one of all pinyin), a line per region, and
+    prefixes by bisection in sorted lists: a search costs tens of microseconds rather than a Python loop over every
+    region."""
+
+    SEPARATORS = "\n\t"
 
     def __init__(self, entries: list[Entry]) -> None:
         self.entries = sorted(entries, key=lambda entry: entry.code)
+        self.codes = [entry.code for entry in self.entries]
+        by_initials = sorted((entry.initials, n) for n, entry in enumerate(self.entries))
+        self.initials = [initials for initials, _n in by_initials]
+        self.initials_rows = [n for _initials, n in by_initials]
+        self.names, self.name_lines = self.lines(f"{entry.name}\t{entry.short_name}" for entry in self.entries)
+        self.pinyin, self.pinyin_lines = self.lines(entry.pinyin for entry in self.entries)
+
+    @staticmethod
+    def lines(texts) -> tuple[str, list[int]]:
+        """The texts as one string, a line each, and where each line starts."""
+        starts, position, parts = [], 0, []
+        for text in texts:
+            starts.append(position)
+            parts.append(text)
+            position += len(text) + 1
+        return "\n".join(parts), starts
+
+    @staticmethod
+    def containing(haystack: str, starts: list[int], term: str) -> set[int]:
+        """The lines of `haystack` that contain `term`."""
+        found, position = set(), haystack.find(term)
+        while position != -1:
+            line = bisect.bisect_right(starts, position) - 1
+            found.add(line)
+            # On to the next line: a line is counted once.
+            following = starts[line + 1] if line + 1 < len(starts) else len(haystack)
+            position = haystack.find(term, following)
+        return found
+
+    @staticmethod
+    def prefixed(keys: list[str], prefix: str) -> range:
+        """Where the sorted `keys` start with `prefix`."""
+        return range(bisect.bisect_left(keys, prefix), bisect.bisect_left(keys, prefix + "\uffff"))
 
     def search(self, term: str) -> list[int]:
         """The ids of the regions `term` finds, in code order."""
         term = normalise(term)
         if not term:
             return [entry.pk for entry in self.entries]
-        digits, latin = term.isdigit(), folded(term) if term.isascii() else ""
-        return [
-            entry.pk
-            for entry in self.entries
-            if term in entry.name
-            or term in entry.short_name
-            or (digits and entry.code.startswith(term))
-            or (latin and (latin in entry.pinyin or entry.initials.startswith(latin)))
-        ]
+        if any(separator in term for separator in self.SEPARATORS):
+            # Regions' names hold neither; only a name's own text can match, as in the database.
+            return [entry.pk for entry in self.entries if term in entry.name or term in entry.short_name]
+        found = self.containing(self.names, self.name_lines, term)
+        if term.isdigit():
+            found.update(self.prefixed(self.codes, term))
+        if term.isascii():
+            latin = folded(term)
+            found |= self.containing(self.pinyin, self.pinyin_lines, latin)
+            found.update(self.initials_rows[i] for i in self.prefixed(self.initials, latin))
+        return [self.entries[n].pk for n in sorted(found)]
 
 
 _lock = threading.Lock()
