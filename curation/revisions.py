@@ -14,6 +14,7 @@ A change the public sees also tells the caches in front of the app to drop their
 
 import contextvars
 import datetime
+import time
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
@@ -77,9 +78,33 @@ def _both() -> tuple[Revision, Revision]:
     return revisions
 
 
+# (monotonic deadline, public revision): the worker's own copy, trusted for PUBLIC_REVISION_MEMO_SECONDS by anonymous
+# public reads (kb/fastpath.py sets `anonymous_read` while it answers one).
+_public_memo: tuple[float, Revision] | None = None
+anonymous_read: contextvars.ContextVar[bool] = contextvars.ContextVar("anonymous_read", default=False)
+
+
 def current_revision() -> Revision:
-    """The public revision: names the state of what the public sees, and keys every public answer."""
-    return _both()[0]
+    """The public revision: names the state of what the public sees, and keys every public answer.
+
+    For anonymous public reads, each worker trusts the copy it read for PUBLIC_REVISION_MEMO_SECONDS, so that a
+    warm public answer costs no round trip to the shared cache: another worker's publish reaches them that much
+    later (the committing worker sees its own at once), and the caches in front are told again once that has passed
+    (kb/purge.py). Staff and the signed-in, who must see their own changes, always read the shared copy."""
+    global _public_memo
+    replica = replica_revisions()
+    if replica:
+        return replica[0]
+    if not anonymous_read.get():
+        return _both()[0]
+    now = time.monotonic()
+    memo = _public_memo
+    if memo is not None and now < memo[0]:
+        return memo[1]
+    revision = _both()[0]
+    if settings.PUBLIC_REVISION_MEMO_SECONDS:
+        _public_memo = (now + settings.PUBLIC_REVISION_MEMO_SECONDS, revision)
+    return revision
 
 
 def content_revision() -> Revision:
@@ -89,6 +114,8 @@ def content_revision() -> Revision:
 
 def forget_revision() -> None:
     """After a commit: store the committed revisions, so that no reader can put back one it read before."""
+    global _public_memo
+    _public_memo = None
     cache.delete(CACHE_KEY)
     row = ContentRevision.objects.filter(pk=SINGLETON_ID).first()
     if row is not None:

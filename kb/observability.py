@@ -5,14 +5,14 @@ the id. No body, no header, no address: nothing personal, nothing secret.
 """
 
 import contextvars
-import json
 import logging
+import random
 import re
 import threading
 import time
 import traceback
-import uuid
 
+import orjson
 from django.http import HttpRequest, HttpResponse
 
 REQUEST_ID = contextvars.ContextVar("request_id", default="-")
@@ -90,7 +90,8 @@ class JsonFormatter(logging.Formatter):
         entry |= {name: getattr(record, name) for name in self.FIELDS if hasattr(record, name)}
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
+        # orjson: a fraction of json.dumps's time, and every request logs a line.
+        return orjson.dumps(entry, default=str).decode()
 
 
 class RequestIdMiddleware:
@@ -100,7 +101,9 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
         # A caller's own id is kept only when it cannot smuggle anything into the logs.
-        request_id = incoming if INCOMING_ID.match(incoming) else uuid.uuid4().hex
+        # 128 random bits without a system call (uuid4 reads os.urandom each time); `random` is reseeded in each
+        # forked worker. An id names a request, it guards nothing.
+        request_id = incoming if INCOMING_ID.match(incoming) else f"{random.getrandbits(128):032x}"
         token = REQUEST_ID.set(request_id)
         started = time.perf_counter()
         try:

@@ -8,7 +8,8 @@ timeouts, then logged. Publishes are made by people, a few a minute at most, so 
 A process whose cache is its own memory may still answer from the revision it read before the commit, for up to
 CONTENT_REVISION_CACHE_SECONDS (curation/revisions.py), and a node may store such an answer after the first BAN:
 so there the BAN is sent once more when every process has read the new revision. A shared cache (Redis) holds the
-new revision from the commit on.
+new revision from the commit on, but each worker trusts the copy it read for PUBLIC_REVISION_MEMO_SECONDS: the second
+BAN follows that too.
 """
 
 import logging
@@ -36,7 +37,10 @@ def purge_public_answers() -> None:
     if not nodes:
         return
     # Not daemons: a command that publishes and exits (publish_scheduled) still tells the caches.
-    lag = settings.CONTENT_REVISION_CACHE_SECONDS if isinstance(cache, LocMemCache) else 0
+    lag = max(
+        (settings.CONTENT_REVISION_CACHE_SECONDS or 0) if isinstance(cache, LocMemCache) else 0,
+        settings.PUBLIC_REVISION_MEMO_SECONDS,
+    )
     for node in nodes:
         threading.Thread(target=ban, args=(node,), name=f"ban {node}").start()
         if lag:

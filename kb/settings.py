@@ -76,6 +76,9 @@ MIDDLEWARE = [
     # latency and status in Prometheus' format (served by gunicorn's master on METRICS_ADDRESS, gunicorn.conf.py).
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # Anonymous public reads go on through the same chain less what only staff need (sessions, sign-in, CSRF,
+    # messages, history): kb/fastpath.py.
+    "kb.fastpath.PublicFastPathMiddleware",
     "kb.observability.RequestIdMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -109,6 +112,9 @@ MIDDLEWARE = [
     # Last, as django-axes asks: turns a locked-out sign-in into its 429 page.
     "axes.middleware.AxesMiddleware",
 ]
+
+# kb/fastpath.py: off sends every request down the full chain.
+PUBLIC_FAST_PATH = env.bool("PUBLIC_FAST_PATH", default=True)
 
 ROOT_URLCONF = "kb.urls"
 WSGI_APPLICATION = "kb.wsgi.application"
@@ -194,6 +200,9 @@ else:
 # copy when it commits; the minute is a safety net. A local-memory cache is per process: a change made in
 # another worker is only seen when the copy expires, so keep it short there.
 CONTENT_REVISION_CACHE_SECONDS = env.int("CONTENT_REVISION_CACHE_SECONDS", default=60 if REDIS_URL else 1)
+# How long a worker trusts the public revision it read (curation/revisions.py): a publish made in another worker
+# reaches it at most this much later, and a warm public answer costs no round trip to the shared cache meanwhile.
+PUBLIC_REVISION_MEMO_SECONDS = env.float("PUBLIC_REVISION_MEMO_SECONDS", default=0.5)
 # The caches in front of the app (Varnish, deploy/varnish/default.vcl), by base address: each is told to drop its
 # public answers when a change the public sees commits (kb/purge.py). Empty: no cache in front.
 CACHE_PURGE_URLS = env.list("CACHE_PURGE_URLS", default=[])

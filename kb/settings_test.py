@@ -25,6 +25,9 @@ MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMid
 API_ANON_THROTTLE_RATE = None
 # One process, one cache: the revision copy can be trusted until a change commits, as with Redis in production.
 CONTENT_REVISION_CACHE_SECONDS = None
+# Tests roll their transactions back, so the memo would outlive the revision it holds (tests/test_fast_path.py
+# turns it on).
+PUBLIC_REVISION_MEMO_SECONDS = 0
 # Most tests move content through the workflow as one person; tests/curation/test_four_eyes.py turns this on.
 FOUR_EYES = False
 # Sign-in limits would lock out tests that sign in repeatedly; tests/test_login_limits.py turns them on.

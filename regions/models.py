@@ -26,16 +26,18 @@ code_validator = RegexValidator(r"^[0-9]{6}$", _("A division code is exactly six
 
 class RegionQuerySet(models.QuerySet):
     def search(self, term: str):
-        """Chinese substring, full pinyin, pinyin initials or code prefix: '武汉', 'wuhan', 'wh', '4201'."""
-        term = term.strip()
+        """Chinese substring, full pinyin, pinyin initials or code prefix: '武汉', 'wuhan', 'wh', '4201'; full-width
+        and traditional forms find what their plain forms find (regions.search, whose index matches alike)."""
+        from .search import folded, normalise
+
+        term = normalise(term)
         if not term:
             return self
         query = models.Q(name__contains=term) | models.Q(short_name__contains=term)
         if term.isdigit():
             query |= models.Q(code__startswith=term)
         if term.isascii():
-            folded = "".join(term.lower().split())
-            query |= models.Q(pinyin__contains=folded) | models.Q(initials__startswith=folded)
+            query |= models.Q(pinyin__contains=folded(term)) | models.Q(initials__startswith=folded(term))
         return self.filter(query)
 
 

@@ -38,6 +38,10 @@ class CachedRepresentationMixin:
         ids = self.paginate_queryset(queryset.select_related(None).prefetch_related(None).values_list("pk", flat=True))
         if ids is None:
             ids = list(queryset.values_list("pk", flat=True))
+        return self.rows_response(ids)
+
+    def rows_response(self, ids: Sequence[int]) -> Response:
+        """The page of these rows (the paginator's, when there is one), each from the cache or rendered."""
         revision, language = current_revision().token, get_language()
         label = self.get_queryset().model._meta.label_lower
         keys = {pk: f"kb:{revision}:row:{label}:{pk}:{language}" for pk in ids}

@@ -7,17 +7,22 @@ client may send up to twice the rate across a window's edge. IPv6 clients are co
 subscriber gets. The address is the connection's, or the one the nearest of DJANGO_NUM_PROXIES proxies saw
 (`kb.login_limits.client_address`, set as RATELIMIT_IP_META_KEY).
 
-If the shared cache fails, the count goes on in the process's own memory: the limit then holds per worker rather
-than for the whole service, which is better than none and better than refusing everyone.
+With Redis, a request is counted in one round trip (INCR and EXPIRE NX pipelined) rather than django-ratelimit's two
+(an add, then an incr by script): the same windows and keys. If the shared cache fails, the count goes on in the
+process's own memory: the limit then holds per worker rather than for the whole service, which is better than none
+and better than refusing everyone.
 """
 
 import threading
 import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from django_ratelimit.core import _get_ip, _get_window, _split_rate, get_usage
+from django_ratelimit import ALL
+from django_ratelimit.core import EXPIRATION_FUDGE, _get_ip, _get_window, _make_cache_key, _split_rate, get_usage
+from redis.exceptions import RedisError
 
 from .problems import json_problem_response
 
@@ -49,13 +54,32 @@ def seconds_to_wait(request: HttpRequest, *, scope: str, rate: str | None) -> in
     is within the rate, else how many seconds until its window ends."""
     if not rate:
         return None
-    usage = get_usage(request, group=scope, key="ip", rate=rate, increment=True)
+    if hasattr(cache, "client"):
+        usage = redis_usage(request, scope, rate)
+    else:
+        usage = get_usage(request, group=scope, key="ip", rate=rate, increment=True)
     if usage is None:
-        # RATELIMIT_FAIL_OPEN: the shared cache did not answer.
+        # The shared cache did not answer (RATELIMIT_FAIL_OPEN for django-ratelimit's count).
         count, limit, time_left = FALLBACK.hit(scope, _get_ip(request), rate)
     else:
         count, limit, time_left = usage["count"], usage["limit"], usage["time_left"]
     return max(1, time_left) if count > limit else None
+
+
+def redis_usage(request: HttpRequest, scope: str, rate: str) -> dict | None:
+    """django-ratelimit's usage, counted in one round trip to Redis (django-redis); None if Redis did not answer."""
+    limit, period = _split_rate(rate)
+    client = _get_ip(request)
+    window = _get_window(client, period)
+    key = cache.make_key(_make_cache_key(scope, window, rate, client, ALL))
+    try:
+        pipeline = cache.client.get_client(write=True).pipeline(transaction=False)
+        pipeline.incr(key)
+        pipeline.expire(key, period + EXPIRATION_FUDGE, nx=True)
+        count, _expiry_set = pipeline.execute()
+    except (RedisError, OSError):
+        return None
+    return {"count": count, "limit": limit, "time_left": window - int(time.time())}
 
 
 THROTTLED_PREFIXES = ("/api/", "/embed/", "/oembed")

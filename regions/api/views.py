@@ -5,6 +5,7 @@ from rest_framework import viewsets
 from curation.api.viewsets import CachedRepresentationMixin
 from regions.filtersets import RegionFilterSet
 from regions.models import Region
+from regions.search import region_index
 
 from .serializers import RegionSerializer
 
@@ -16,3 +17,16 @@ class RegionViewSet(CachedRepresentationMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = RegionFilterSet
     lookup_field = "code"
     lookup_value_regex = r"[0-9]{6}"
+
+    # A search with nothing else but the page is answered from the worker's index, without the database.
+    INDEXED_PARAMETERS = {"search", "page", "page_size"}
+
+    def list(self, request, *args, **kwargs):
+        parameters = request.query_params
+        if "search" not in parameters or set(parameters) - self.INDEXED_PARAMETERS:
+            return super().list(request, *args, **kwargs)
+        if not self.filterset_class(parameters, queryset=Region.objects.none()).is_valid():
+            return super().list(request, *args, **kwargs)  # the filter backend's 400
+        ids = region_index().search(parameters["search"])
+        page = self.paginate_queryset(ids)
+        return self.rows_response(ids if page is None else page)

@@ -102,3 +102,40 @@ def test_list_query_count_does_not_grow_with_page_size(client, django_assert_num
     # rows rendered once are reused by any later page: only count and ids are read
     with django_assert_num_queries(2):
         assert len(results(client.get("/api/v1/regions/", {"page_size": page_size, "ordering": "code"}))) == page_size
+
+
+@pytest.mark.parametrize(
+    ("typed", "plain"),
+    [
+        ("１３０７", "1307"),
+        ("ｚｊｋ", "zjk"),
+        ("張家口", "张家口"),
+        ("ＺＨＡＮＧ　ＪＩＡ", "zhang jia"),
+        ("廣州", "广州"),
+    ],
+)
+def test_full_width_and_traditional_forms_find_what_their_plain_forms_find(client, typed, plain):
+    expected = results(client.get("/api/v1/regions/", {"search": plain, "page_size": 100}))
+    assert expected
+    assert results(client.get("/api/v1/regions/", {"search": typed, "page_size": 100})) == expected
+    # The filters on other resources and the admin search through the database: the same regions.
+    assert set(Region.objects.search(typed).values_list("code", flat=True)) == {region["code"] for region in expected}
+
+
+@pytest.mark.parametrize(
+    "term", ["张家口", "zhangjiakou", "jiakou", "zjk", "Z J K", "1307", "42", "江", "", "  ", "qu"]
+)
+def test_the_index_and_the_database_find_the_same_regions_in_the_same_order(client, term):
+    indexed = client.get("/api/v1/regions/", {"search": term, "page_size": 100, "page": 1}).json()
+    # With another filter (here one that changes nothing), the search runs in the database.
+    through_sql = client.get("/api/v1/regions/", {"search": term, "page_size": 100, "region_within": "000000"}).json()
+    assert indexed["count"] == through_sql["count"]
+    assert indexed["results"] == through_sql["results"]
+
+
+def test_a_repeated_search_reads_nothing_from_the_database(client, django_assert_num_queries, revision_cached):
+    client.get("/api/v1/regions/", {"search": "zhang", "page_size": 100})
+    # A new search: the index and the rows are held, only the answer is new.
+    with django_assert_num_queries(0):
+        body = client.get("/api/v1/regions/", {"search": "zhangj", "page_size": 5}).json()
+    assert body["results"] and all("zhangj" in region["pinyin"] for region in body["results"])
