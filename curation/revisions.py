@@ -79,7 +79,7 @@ def _both() -> tuple[Revision, Revision]:
 
 
 # (monotonic deadline, public revision): the worker's own copy, trusted for PUBLIC_REVISION_MEMO_SECONDS by anonymous
-# public reads (kb/fastpath.py sets `anonymous_read` while it answers one).
+# public reads (curation/api/fastpath.py sets `anonymous_read` while it answers one).
 _public_memo: tuple[float, Revision] | None = None
 anonymous_read: contextvars.ContextVar[bool] = contextvars.ContextVar("anonymous_read", default=False)
 

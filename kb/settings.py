@@ -77,8 +77,8 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Anonymous public reads go on through the same chain less what only staff need (sessions, sign-in, CSRF,
-    # messages, history): kb/fastpath.py.
-    "kb.fastpath.PublicFastPathMiddleware",
+    # messages, history): curation/api/fastpath.py.
+    "curation.api.fastpath.PublicFastPathMiddleware",
     "kb.observability.RequestIdMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -113,7 +113,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-# kb/fastpath.py: off sends every request down the full chain.
+# curation/api/fastpath.py: off sends every request down the full chain.
 PUBLIC_FAST_PATH = env.bool("PUBLIC_FAST_PATH", default=True)
 
 ROOT_URLCONF = "kb.urls"

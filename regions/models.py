@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from kb.constraints import one_of
 
 from .choices import Level
-from .names import pinyin_of, short_name
+from .names import folded, normalise, pinyin_of, short_name
 
 NATIONAL_CODE = "000000"
 """The national root's code. GB/T 2260 gives the country none; six zeros can never clash with a real division."""
@@ -27,9 +27,8 @@ code_validator = RegexValidator(r"^[0-9]{6}$", _("A division code is exactly six
 class RegionQuerySet(models.QuerySet):
     def search(self, term: str):
         """Chinese substring, full pinyin, pinyin initials or code prefix: '武汉', 'wuhan', 'wh', '4201'; full-width
-        and traditional forms find what their plain forms find (regions.search, whose index matches alike)."""
-        from .search import folded, normalise
-
+        and traditional forms find what their plain forms find (names.normalise; the index of regions.search matches
+        alike)."""
         term = normalise(term)
         if not term:
             return self

@@ -1,8 +1,24 @@
 """Derived names of a division: the short name people say, and the pinyin that search matches."""
 
 import re
+import unicodedata
 
+from opencc import OpenCC
 from pypinyin import Style, lazy_pinyin, load_phrases_dict
+
+# What people type in a region search, as regions are stored: full-width digits and letters (an input method left in
+# full-width mode) folded by NFKC, traditional characters turned simplified by OpenCC's table.
+TO_SIMPLIFIED = OpenCC("t2s")
+
+
+def normalise(term: str) -> str:
+    return TO_SIMPLIFIED.convert(unicodedata.normalize("NFKC", term)).strip()
+
+
+def folded(term: str) -> str:
+    """A Latin term as pinyin and initials are stored: lower case, without spaces."""
+    return "".join(term.lower().split())
+
 
 # Suffixes dropped to make a short name; the longest that matches wins.
 SUFFIXES = sorted(

@@ -2,31 +2,19 @@
 
 People type full-width digits and letters (a Chinese input method left in full-width mode: `１３０７`, `ｚｊｋ`) and
 traditional characters (`張家口`). NFKC folds the first to their plain forms; OpenCC's traditional → simplified table
-(opencc-python-reimplemented) the second. The same normalised term goes to the database (`RegionQuerySet.search`,
-for the admin and the filters) and to the in-memory index (the API's plain searches, `RegionIndex`), which match
-alike: a substring of the Chinese name or short name, a code prefix for digits, a substring of the full pinyin or a
-prefix of the initials for Latin letters.
+(opencc-python-reimplemented) the second. The same normalised term (`names.normalise`) goes to the database
+(`RegionQuerySet.search`, for the admin and the filters) and to the in-memory index (the API's plain searches,
+`RegionIndex`), which match alike: a substring of the Chinese name or short name, a code prefix for digits, a
+substring of the full pinyin or a prefix of the initials for Latin letters.
 """
 
 import bisect
 import threading
-import unicodedata
 from dataclasses import dataclass
-
-from opencc import OpenCC
 
 from curation.revisions import current_revision
 
-TO_SIMPLIFIED = OpenCC("t2s")
-
-
-def normalise(term: str) -> str:
-    return TO_SIMPLIFIED.convert(unicodedata.normalize("NFKC", term)).strip()
-
-
-def folded(term: str) -> str:
-    """A Latin term as pinyin and initials are stored: lower case, without spaces."""
-    return "".join(term.lower().split())
+from .names import folded, normalise
 
 
 @dataclass(frozen=True)

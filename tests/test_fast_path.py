@@ -1,6 +1,6 @@
-"""The fast path (kb/fastpath.py): anonymous public reads skip the middleware that do nothing for them, and answer
-with the very headers of the full path; the metrics count them the same; the worker's copy of the public revision is
-trusted for PUBLIC_REVISION_MEMO_SECONDS, by anonymous reads only."""
+"""The fast path (curation/api/fastpath.py): anonymous public reads skip the middleware that do nothing for them, and
+answer with the very headers of the full path; the metrics count them the same; the worker's copy of the public
+revision is trusted for PUBLIC_REVISION_MEMO_SECONDS, by anonymous reads only."""
 
 import time
 from unittest import mock
