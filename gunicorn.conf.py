@@ -14,9 +14,10 @@ limit_request_line = 0
 
 bind = f"{os.environ.get('GUNICORN_HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
 # Threads rather than one request per process: a client that keeps its connection open (a browser, a phone on a
-# slow network) then holds a thread, not a whole worker. Two workers per core by default.
+# slow network) then holds a thread, not a whole worker. Two workers per core the process may run on, by default
+# (each thread holds a database connection: workers × threads per database must stay under its max_connections).
 worker_class = "gthread"
-workers = int(os.environ.get("GUNICORN_WORKERS", 2 * (os.cpu_count() or 1)))
+workers = int(os.environ.get("GUNICORN_WORKERS", 2 * len(os.sched_getaffinity(0))))
 threads = int(os.environ.get("GUNICORN_THREADS", 4))
 # Requests that take longer are killed and logged: no answer of this API needs more than a few seconds.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
@@ -29,15 +30,17 @@ accesslog = None
 # address, served by the master process from every worker's counters: not on the public port, so that a proxy in
 # front never exposes them. Off unless METRICS_ADDRESS (host:port) is set.
 METRICS_ADDRESS = os.environ.get("METRICS_ADDRESS", "")
-if METRICS_ADDRESS:
-    # A directory of this run's own, read by prometheus_client when a worker imports it after the fork: every worker
-    # then counts in files there, and no earlier run's counters are added in.
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="kb-metrics-")
+# A directory of this run's own, read by prometheus_client when a worker imports it after the fork: every worker then
+# counts in files there, and no earlier run's counters are added in. Made once: a HUP reads this file again in the
+# same master, whose collector keeps reading the directory it started with.
+METRICS_DIR_MARK = "KB_METRICS_DIR"
+if METRICS_ADDRESS and METRICS_DIR_MARK not in os.environ:
+    os.environ[METRICS_DIR_MARK] = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="kb-metrics-")
 
 
 def on_exit(server) -> None:
     if METRICS_ADDRESS:
-        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+        shutil.rmtree(os.environ[METRICS_DIR_MARK], ignore_errors=True)
 
 
 def when_ready(server) -> None:

@@ -155,6 +155,7 @@ def widget(request: HttpRequest, code: str) -> HttpResponse:
         answer |= {
             "default_passwords": named_card_types(answer["default_passwords"]),
             "password_policy": named_card_types(answer["password_policy"]),
+            "card_availability": named_card_types(answer["card_availability"]),
         }
         shown = widget_sections(answer, shown=params.get("sections", SECTIONS))
         sources = {s["slug"]: s for item in shown.rows for s in item.get("sources", [])}

@@ -19,7 +19,7 @@ import urllib.error
 import urllib.request
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def purge_public_answers() -> None:
         return
     # Not daemons: a command that publishes and exits (publish_scheduled) still tells the caches.
     lag = max(
-        (settings.CONTENT_REVISION_CACHE_SECONDS or 0) if isinstance(cache, LocMemCache) else 0,
+        (settings.CONTENT_REVISION_CACHE_SECONDS or 0) if isinstance(caches["default"], LocMemCache) else 0,
         settings.PUBLIC_REVISION_MEMO_SECONDS,
     )
     for node in nodes:

@@ -83,7 +83,7 @@ class ReadOnlyStepInline(FollowsOwnerWorkflow, admin.TabularInline):
 
     model = Step
     ordering = ("position",)
-    fields = ("instruction", "ui_path")
+    fields = ("instruction", "ui_path", "channel")
     extra = 0
 
 

@@ -43,7 +43,7 @@ def settings_read() -> set[str]:
     settings = (ROOT / "kb" / "settings.py").read_text()
     gunicorn = (ROOT / "gunicorn.conf.py").read_text()
     return set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z0-9_]+)"', settings)) | set(
-        re.findall(r'environ\.get\(\s*"([A-Z0-9_]+)"', gunicorn)
+        re.findall(r"""environ\.get\(\s*["']([A-Z0-9_]+)["']""", gunicorn)
     )
 
 

