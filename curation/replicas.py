@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import DatabaseError, connections, transaction
 from django.http import HttpRequest, HttpResponse
 
+from .api.caching import PublicAnswer
 from .models import ContentRevision
 from .revisions import SINGLETON_ID, replica_read, revisions_of
 
@@ -57,8 +58,6 @@ class ReplicaMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from curation.api.caching import PublicAnswer
-
         if (
             not settings.DATABASE_REPLICAS
             or not PublicAnswer.is_public_read(request)

@@ -28,22 +28,21 @@ def how_to_step(step: dict[str, Any]) -> dict[str, Any]:
 
 
 def how_to_steps(procedure: dict[str, Any]) -> list[dict[str, Any]]:
-    """The procedure's steps; one taken at several channels has a HowToSection per run of steps at one channel,
-    named after it, as schema.org's HowTo groups steps into sections."""
-    channels = {channel["slug"]: channel for channel in procedure["channels"]}
-    if len(channels) <= 1:
+    """The procedure's steps; one taken at several channels has a HowToSection per run of steps at one channel
+    (`runs`, as the page shows them: embed/sections.py), named after it, as schema.org's HowTo groups steps into
+    sections."""
+    if len(procedure["channels"]) <= 1:
         return [how_to_step(step) for step in procedure["steps"]]
-    sections: list[dict[str, Any]] = []
-    run_channel = None
-    for step in procedure["steps"]:
-        if step["channel"] != run_channel:
-            run_channel = step["channel"]
-            # A section is itself a list item: numbered 1..n among the procedure's sections.
-            name = channels[run_channel]["name"]
-            sections.append({"@type": "HowToSection", "position": len(sections) + 1, "name": name})
-            sections[-1]["itemListElement"] = []
-        sections[-1]["itemListElement"].append(how_to_step(step))
-    return sections
+    return [
+        # A section is itself a list item: numbered 1..n among the procedure's sections.
+        {
+            "@type": "HowToSection",
+            "position": position,
+            "name": run["channel"]["name"],
+            "itemListElement": [how_to_step(step) for step in run["steps"]],
+        }
+        for position, run in enumerate(procedure["runs"], start=1)
+    ]
 
 
 def how_to(procedure: dict[str, Any], *, page_url: str, service_id: str) -> dict[str, Any]:

@@ -148,23 +148,14 @@ def development_server(env: dict[str, str]) -> Iterator[str]:
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     origin = f"http://127.0.0.1:{port}"
+    wait_until_ready(server, "the development server", f"{origin}/healthz")
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{origin}/healthz", timeout=1).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
         yield origin
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop(server)
 
 
 def stop(server: subprocess.Popen) -> None:

@@ -3,14 +3,13 @@ whose replay is paused serves its older revision consistently, staff read the pr
 leaves the reads to the primary without a 5xx."""
 
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 
 import psycopg
 
-from scripts.servers import ROOT, free_port, populate, production_env, start_gunicorn, stop
+from scripts.servers import free_port, populate, production_env, run_script, start_gunicorn, stop
 from tests.test_database_outage import PG_BIN, Cluster, as_postgres, pytestmark  # noqa: F401 (the same skip)
 
 LOOKUP = "/api/v1/lookup/?region=420102"
@@ -54,10 +53,8 @@ def caught_up(primary: Cluster, replica: Replica) -> None:
 
 def publish_a_change(env: dict) -> None:
     """What a publish does to the revision, in the primary, as another process."""
-    script = "from curation.revisions import bump_revision; from django.db import transaction\n" \
-             "with transaction.atomic(): bump_revision(public=True)"  # fmt: skip
-    subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, check=True,
-                   capture_output=True)  # fmt: skip
+    run_script(env, "from curation.revisions import bump_revision; from django.db import transaction\n"
+                    "with transaction.atomic(): bump_revision(public=True)")  # fmt: skip
 
 
 def test_public_reads_follow_the_replica_and_fall_back_to_the_primary():
