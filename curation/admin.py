@@ -46,6 +46,10 @@ class VersionedForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None:
             self.fields["based_on_version"].initial = self.instance.version
+        if "publish_at" in self.fields:
+            # The Chinese time format shows minutes only: a time scheduled to the second (through the API) would
+            # come back from every save as a changed publication time.
+            self.fields["publish_at"].widget.widgets[1].format = "%H:%M:%S"
         elif "slug" in self.fields:
             self.fields["slug"].required = False
             self.fields["slug"].help_text = _(
@@ -73,6 +77,9 @@ class VersionedForm(forms.ModelForm):
                 raise ValidationError(stale_message(self.instance, based_on), code="stale")
             # The model checks again when it saves, in case someone else saves between here and there.
             self.instance.version = based_on
+        if "publish_at" in cleaned and "publish_at" not in self.changed_data:
+            # The widget drops microseconds (a time scheduled through the API has them): an untouched time stays.
+            cleaned["publish_at"] = self.instance.publish_at
         return cleaned
 
 

@@ -226,6 +226,22 @@ def _check_four_eyes(obj: ContentModel, user: User) -> str:
     return "without a second person" if same_person or obj.status == Status.DRAFT else ""
 
 
+def _check_unchanged_since_scheduled(obj: ContentModel) -> str:
+    """The scheduler publishes what the scheduling publisher approved, nothing saved since (by anyone, through any
+    path: admin, API, import, revert). The save that set `publish_at` is the latest historical record when nothing
+    came after it: its predecessor had another `publish_at`, and it holds the row's current version."""
+    if not settings.FOUR_EYES:
+        return ""
+    latest, *before = obj.history.order_by("-history_date", "-history_id")[:2]
+    set_the_schedule = latest.publish_at == obj.publish_at and (not before or before[0].publish_at != obj.publish_at)
+    if not (set_the_schedule and latest.version == obj.version):
+        raise WorkflowError(
+            _("It changed after it was scheduled: a publisher other than its last editor schedules it again."),
+            code="changed_after_schedule",
+        )
+    return ""
+
+
 def _check_sources_published(obj: ContentModel) -> None:
     """The public never sees a fact without its source: every source it cites is published first."""
     if not cites_sources(type(obj)):
@@ -280,7 +296,7 @@ def publish(obj: ContentModel, user: User, note: str = "", *, scheduled: bool = 
     change note. The scheduler passes `scheduled=True` and no user: a publisher approved it when scheduling."""
     _check_publishable(obj)
     _check_sources_published(obj)
-    four_eyes = "" if scheduled else _check_four_eyes(obj, user)
+    four_eyes = _check_unchanged_since_scheduled(obj) if scheduled else _check_four_eyes(obj, user)
     detail = " ".join(filter(None, ["scheduled" if scheduled else "", four_eyes]))
     if obj.draft_of_id is not None:
         target = _merge_into_original(obj, user)
@@ -452,7 +468,19 @@ def publish_due(
             except ValidationError as error:
                 # One invalid row must not hold back the rest; it stays in review for a publisher to look at.
                 refused.append((obj, error))
+                if getattr(error, "code", None) == "changed_after_schedule":
+                    _cancel_schedule(obj)
     return published, refused
+
+
+def _cancel_schedule(obj: ContentModel) -> None:
+    """Takes the publication time off content that changed after it was scheduled, so that the next run does not
+    refuse it again and the review queue shows it waiting for a publisher."""
+    with transaction.atomic():
+        obj = type(obj)._base_manager.select_for_update().get(pk=obj.pk)
+        obj.publish_at = None
+        _save(obj, None, "schedule cancelled: changed after it was scheduled")
+        audit(AuditAction.SCHEDULE, obj, None, "cancelled: changed after it was scheduled")
 
 
 def content_models() -> list[type[ContentModel]]:
