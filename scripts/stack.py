@@ -66,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM stops the stack as Ctrl-C does; both servers run in sessions of their own, so only this process hears
     # the terminal's Ctrl-C and stops them in order.
     signal.signal(signal.SIGTERM, lambda *_: signal.raise_signal(signal.SIGINT))
+    # A shell starting this in the background (`make stack &`, a CI script under nohup) hands it SIGINT ignored, and
+    # Python then installs no KeyboardInterrupt for it: Ctrl-C (or the SIGTERM above) would be lost.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     ready_host = served_host(env.get("DJANGO_ALLOWED_HOSTS") or dotenv("DJANGO_ALLOWED_HOSTS") or "127.0.0.1")
     app_port = free_port()
     app = proxy = None

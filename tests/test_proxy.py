@@ -6,6 +6,7 @@ dead cache nodes configured, the throttle sees the client's address, and slow cl
 varnishd comes from Debian's varnish package (`.ci/run` installs it); without it these tests are skipped, unless
 KB_REQUIRE_TOOLS is set (CI sets it)."""
 
+import functools
 import http.client
 import json
 import os
@@ -309,7 +310,9 @@ def test_make_stack_serves_through_the_proxy_until_interrupted(stack, tmp_path):
     env = {name: value for name, value in os.environ.items() if not name.startswith(("DJANGO_", "CACHE_PURGE"))}
     env |= {"DATABASE_URL": stack.database, "EXPORT_DIR": str(tmp_path / "exports"), "GUNICORN_WORKERS": "1"}
     command = [sys.executable, "-m", "scripts.stack", "--port", str(port)]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    # Started as a shell starts a background job (`make stack &`, CI under nohup): with SIGINT ignored.
+    ignore_sigint = functools.partial(signal.signal, signal.SIGINT, signal.SIG_IGN)
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True, preexec_fn=ignore_sigint)
     try:
         lines = []
         while "Ctrl-C stops both" not in (line := process.stderr.readline()):
