@@ -94,31 +94,39 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
+def request_id_for(incoming: str) -> str:
+    """The id a request is known by: the caller's own, where it cannot smuggle anything into the logs, else a new one.
+    128 random bits without a system call (uuid4 reads os.urandom each time); `random` is reseeded in each forked
+    worker. An id names a request, it guards nothing."""
+    return incoming if INCOMING_ID.match(incoming) else f"{random.getrandbits(128):032x}"
+
+
+def log_request(request_id: str, method: str, path: str, status: int, started: float) -> None:
+    """The request's line in the log, however it was answered (curation/api/fastpath.py answers some before Django)."""
+    logger.info(
+        "request",
+        extra={
+            "request_id": request_id,
+            "method": method,
+            "path": path[:200],
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        },
+    )
+
+
 class RequestIdMiddleware:
     def __init__(self, get_response) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        incoming = request.headers.get("X-Request-ID", "")
-        # A caller's own id is kept only when it cannot smuggle anything into the logs.
-        # 128 random bits without a system call (uuid4 reads os.urandom each time); `random` is reseeded in each
-        # forked worker. An id names a request, it guards nothing.
-        request_id = incoming if INCOMING_ID.match(incoming) else f"{random.getrandbits(128):032x}"
+        request_id = request_id_for(request.headers.get("X-Request-ID", ""))
         token = REQUEST_ID.set(request_id)
         started = time.perf_counter()
         try:
             response = self.get_response(request)
             response["X-Request-ID"] = request_id
-            logger.info(
-                "request",
-                extra={
-                    "request_id": request_id,
-                    "method": request.method,
-                    "path": request.path[:200],
-                    "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                },
-            )
+            log_request(request_id, request.method, request.path, response.status_code, started)
             return response
         finally:
             REQUEST_ID.reset(token)

@@ -123,3 +123,119 @@ def test_anonymous_reads_trust_the_workers_revision_for_the_memo_seconds_only(se
         assert client.get(LOOKUP)["ETag"] != first
     finally:
         revisions._public_memo = None
+
+
+class Wsgi:
+    """Requests to kb.wsgi.application, the entry point gunicorn serves, as a WSGI server makes them."""
+
+    def __init__(self) -> None:
+        from kb.wsgi import application
+
+        self.application = application
+
+    def get(self, url: str, **headers: str) -> tuple[str, dict[str, str], bytes]:
+        from django.core.signals import request_finished, request_started
+        from django.db import close_old_connections
+        from django.test import RequestFactory
+
+        path, _question, query = url.partition("?")
+        environ = RequestFactory()._base_environ(PATH_INFO=path, QUERY_STRING=query, REQUEST_METHOD="GET", **headers)
+        given = []
+        # As Django's test client does: the test's transaction must outlive the request.
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        try:
+            body = self.application(environ, lambda status, headers, exc_info=None: given.extend([status, headers]))
+            content = b"".join(body)
+            if hasattr(body, "close"):
+                body.close()
+        finally:
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
+        return given[0], dict(given[1]), content
+
+
+def memo_answers() -> float:
+    return sample("kb_public_answers_total", served="memo")
+
+
+@pytest.fixture
+def wsgi(settings):
+    cache.clear()
+    RevisionMemo.clear_all()
+    revisions._public_memo = None
+    wsgi = Wsgi()
+    wsgi.application.answers.clear()
+    yield wsgi
+    revisions._public_memo = None
+
+
+@pytest.mark.parametrize("url", PUBLIC_URLS[:-1])
+def test_the_answer_memo_gives_djangos_own_answer_again_before_django_runs(wsgi, url):
+    first = wsgi.get(url, **BROWSER)
+    before = memo_answers()
+    with mock.patch("django.core.handlers.wsgi.WSGIHandler.__call__", side_effect=AssertionError("Django ran")):
+        again = wsgi.get(url, **BROWSER)
+        assert memo_answers() == before + 1
+    (status, headers, body), (first_status, first_headers, first_body) = again, first
+    assert status == first_status and body == first_body and status.startswith("200")
+    assert headers["X-Request-ID"] != first_headers["X-Request-ID"] and len(headers["X-Request-ID"]) == 32
+    assert {**headers, "X-Request-ID": ""} == {**first_headers, "X-Request-ID": ""}
+    # A 304 naming it too, once Django has answered one.
+    named = {**BROWSER, "HTTP_IF_NONE_MATCH": headers["ETag"]}
+    first_304 = wsgi.get(url, **named)
+    with mock.patch("django.core.handlers.wsgi.WSGIHandler.__call__", side_effect=AssertionError("Django ran")):
+        again_304 = wsgi.get(url, **named)
+    assert first_304[0].startswith("304") and again_304[0] == first_304[0] and again_304[2] == b""
+    assert {**again_304[1], "X-Request-ID": ""} == {**first_304[1], "X-Request-ID": ""}
+    # A caller's own request id is kept, as on every path.
+    assert wsgi.get(url, HTTP_X_REQUEST_ID="portal-request-0001", **BROWSER)[1]["X-Request-ID"] == "portal-request-0001"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HTTP_COOKIE": "sessionid=someone-in-the-admin"},
+        {"HTTP_COOKIE": "django_language=en"},
+        {"HTTP_AUTHORIZATION": "Token made-up"},
+        {"HTTP_ACCEPT_LANGUAGE": "en"},  # not personal, but not what the first request asked: another answer
+        {"HTTP_ACCEPT_ENCODING": "gzip"},
+        {"HTTP_ORIGIN": "https://another-portal.example"},
+        {"HTTP_X_FORWARDED_PROTO": "https"},
+    ],
+)
+def test_the_memo_answers_only_what_names_the_same_answer_and_nothing_personal(wsgi, headers):
+    wsgi.get(LOOKUP)
+    wsgi.get(LOOKUP)
+    before = memo_answers()
+    wsgi.get(LOOKUP, **headers)
+    assert memo_answers() == before
+
+
+def test_a_publish_or_a_new_day_ends_what_the_memo_holds(wsgi, settings):
+    settings.PUBLIC_REVISION_MEMO_SECONDS = 0
+    first = wsgi.get(LOOKUP)
+    assert wsgi.get(LOOKUP)[1]["ETag"] == first[1]["ETag"]
+    before = memo_answers()
+    # A publish, as another worker's commit leaves it in the shared cache.
+    public, content = current_revision(), revisions.content_revision()
+    cache.set(CACHE_KEY, (Revision(public.number + 1, public.changed_at), content))
+    assert wsgi.get(LOOKUP)[1]["ETag"] != first[1]["ETag"]
+    assert memo_answers() == before
+    wsgi.get(LOOKUP)
+    assert memo_answers() == before + 1
+    tomorrow = time.time() + 86400
+    with mock.patch("curation.api.fastpath.time.time", return_value=tomorrow):
+        wsgi.get(LOOKUP)
+    assert memo_answers() == before + 1
+
+
+def test_the_memo_counts_every_answer_against_the_throttle(wsgi, settings):
+    """In batches (of 5 for a limit of 40), yet exactly within one worker: what it has not yet added, it knows."""
+    settings.API_ANON_THROTTLE_RATE = "40/min"
+    before = memo_answers()
+    statuses = [wsgi.get(LOOKUP, REMOTE_ADDR="10.9.0.1")[0][:3] for _ in range(45)]
+    assert statuses == ["200"] * 40 + ["429"] * 5
+    assert memo_answers() - before >= 35
+    # Another address is counted on its own.
+    assert wsgi.get(LOOKUP, REMOTE_ADDR="10.9.0.2")[0].startswith("200")

@@ -68,7 +68,10 @@ def test_requests_latency_status_cache_and_database_time_are_counted_across_work
     assert grew("django_http_requests_latency_including_middlewares_seconds_count") >= 23
     assert grew("django_db_query_duration_seconds_count") >= 1
     assert grew("kb_public_answers_total", served="rendered") >= 1
-    assert grew("kb_public_answers_total", served="cache") >= 18
+    # Repeats come from the response cache, or from the answer memo of a worker that gave the answer before (before
+    # Django: curation/api/fastpath.py), counted the same.
+    assert grew("kb_public_answers_total", served="cache") + grew("kb_public_answers_total", served="memo") >= 19
+    assert grew("kb_public_answers_total", served="memo") >= 1
     assert grew("kb_public_answers_total", served="not_modified") == 1
 
 

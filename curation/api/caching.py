@@ -221,6 +221,7 @@ class StaffAnswersMiddleware:
 
 # How public answers were served: a 304 before anything was read, from the response cache, or rendered. The ratio of
 # the first two to all is the app's own cache hit ratio (a proxy in front keeps its own).
+ANSWER_REVISION = "kb.answer_revision"
 PUBLIC_ANSWERS = Counter("kb_public_answers", "Public API and widget answers, by how they were served.", ["served"])
 
 
@@ -236,6 +237,8 @@ class ConditionalGetMiddleware:
         answer = request.public_answer = PublicAnswer.of(request)
         if answer is None:
             return self.get_response(request)
+        # The revision this answer is of, for the answer memo before Django (curation/api/fastpath.py).
+        request.META[ANSWER_REVISION] = answer.revision
         if names_answer(request, answer.etag):
             PUBLIC_ANSWERS.labels("not_modified").inc()
             response = HttpResponseNotModified()

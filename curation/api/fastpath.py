@@ -9,17 +9,32 @@ answer carries is added by the same code as on the full path (tests/test_fast_pa
 header). The metrics' own view, template and exception hooks run on both paths, so nothing is counted differently.
 
 It also lets the request trust the worker's copy of the public revision for PUBLIC_REVISION_MEMO_SECONDS
-(curation/revisions.py). PUBLIC_FAST_PATH (on by default) turns it off.
+(curation/revisions.py). PUBLIC_FAST_PATH (on by default) turns it off, and the answer memo below with it.
+
+`AnswerMemo` sits before Django itself (kb/wsgi.py): a worker that has given an anonymous public answer gives the
+same bytes again, with a request id of its own, to a request that names it exactly (see `AnswerMemo.key`), while the
+public revision stays the one it was made under, without building a request, running any middleware or view.
 """
+
+import datetime
+import threading
+import time
+from collections import OrderedDict
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.handlers.base import BaseHandler
 from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpRequest, HttpResponse
+from django.http.request import HttpHeaders
+from django.utils import timezone
 from django.utils.module_loading import import_string
+from django_prometheus.middleware import Metrics
 
-from curation.api.caching import PublicAnswer
-from curation.revisions import anonymous_read
+from curation.api.caching import ANSWER_REVISION, CACHED_PREFIXES, PUBLIC_ANSWERS, PublicAnswer
+from curation.revisions import anonymous_read, current_revision
+from kb.api.throttling import EXPORT_PATH, BatchedCounts
+from kb.observability import log_request, request_id_for
 
 # What these do is needed only by staff and the signed-in: the admin's session, sign-in and its lock-out, messages,
 # the CSRF token of forms, the history's user; and static files, which live under another prefix.
@@ -91,3 +106,156 @@ class PublicFastPathMiddleware:
             finally:
                 anonymous_read.reset(token)
         return self.get_response(request)
+
+
+# Everything of a request an anonymous public answer can depend on, besides the content (the public revision) and
+# the day: the address as Django builds it (scheme, proxies' headers, host), the query as sent, and every header the
+# answers vary on (Vary: Accept, Accept-Language, Accept-Encoding, Origin) or are conditional on. A request carrying
+# anything that could make its answer personal (a token, any cookie, a body) is never answered from the memo.
+KEYED = (
+    "REQUEST_METHOD", "wsgi.url_scheme", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST", "HTTP_HOST",
+    "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "HTTP_ACCEPT", "HTTP_ACCEPT_LANGUAGE",
+    "HTTP_ACCEPT_ENCODING", "HTTP_ORIGIN", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE",
+)  # fmt: skip
+VARIES_ON = frozenset({"accept", "accept-language", "accept-encoding", "origin", "authorization"})
+PERSONAL = ("HTTP_AUTHORIZATION", "HTTP_COOKIE", "CONTENT_LENGTH", "HTTP_TRANSFER_ENCODING")
+
+
+class Memoised:
+    """One answer as Django gave it, and what it is valid for."""
+
+    __slots__ = ("body", "counters", "headers", "request_id_at", "revision", "sizes", "status", "timers", "until")
+
+    def __init__(self, revision: str, status: str, headers: list[tuple[str, str]], body: bytes, method: str):
+        self.revision = revision
+        # Answers for "today" (the lookup's default `on`, Last-Modified) hold until the next local midnight.
+        tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+        midnight = datetime.datetime.combine(tomorrow, datetime.time(), tzinfo=timezone.get_current_timezone())
+        self.until = midnight.timestamp()
+        self.status, self.body = status, body
+        self.request_id_at = next(i for i, (name, _value) in enumerate(headers) if name == "X-Request-ID")
+        self.headers = headers
+        # django-prometheus' counts, as its middleware make them for an answer no view gave (a 304, a cached one).
+        metrics, code, view = Metrics.get_instance(), status.split(" ", 1)[0], "<unnamed view>"
+        self.counters = [
+            metrics.requests_total,
+            metrics.responses_total,
+            metrics.requests_by_method.labels(method=method),
+            metrics.requests_by_transport.labels(transport="http"),
+            metrics.responses_by_status.labels(status=code),
+            metrics.responses_by_status_view_method.labels(status=code, view=view, method=method),
+            metrics.responses_by_charset.labels(charset="utf-8"),
+            PUBLIC_ANSWERS.labels("memo"),
+        ]
+        self.timers = [metrics.requests_latency_before, metrics.requests_latency_by_view_method.labels(view, method)]
+        self.sizes = [(metrics.requests_body_bytes, 0), (metrics.responses_body_bytes, len(body))]
+
+
+class AnswerMemo:
+    """WSGI middleware, before Django: answers again what this worker answered before (see the module's docstring).
+
+    What it keeps is what Django gave: a 200 or a 304 to an anonymous public GET or HEAD that any shared cache may
+    store (`Cache-Control: public`, no cookie set, varying on nothing the key leaves out), with the revision it is of.
+    A request names it only with the very same keyed values; the public revision is checked on every answer (the
+    worker's copy, PUBLIC_REVISION_MEMO_SECONDS old at most, as on the fast path) and the day too. The anonymous
+    throttle still counts every answer (`BatchedCounts`: in batches, with a stated overshoot); a request it would not
+    admit goes the full way, where it is counted exactly. Request logs and metrics are written as for any answer."""
+
+    SIZE = 512
+    MAX_BODY = 1 << 20
+
+    def __init__(self, application) -> None:
+        self.application = application
+        self.lock = threading.Lock()
+        self.answers: OrderedDict[tuple, Memoised] = OrderedDict()
+        self.counts = BatchedCounts()
+
+    @staticmethod
+    def key(environ: dict) -> tuple | None:
+        if not settings.PUBLIC_FAST_PATH or environ["REQUEST_METHOD"] not in ("GET", "HEAD"):
+            return None
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(CACHED_PREFIXES) or path == EXPORT_PATH:
+            return None
+        if any(environ.get(name) for name in PERSONAL):
+            return None
+        return tuple(environ.get(name) for name in KEYED)
+
+    def __call__(self, environ: dict, start_response):
+        key = self.key(environ)
+        if key is None:
+            return self.application(environ, start_response)
+        started = time.perf_counter()
+        answer = self.answers.get(key)
+        if answer is not None and self.valid(answer) and self.admitted(environ):
+            return self.answer(answer, environ, start_response, started)
+        given: list = []
+
+        def keep_status(status, headers, exc_info=None):
+            given[:] = [status, headers]
+            return start_response(status, headers, exc_info)
+
+        body = self.application(environ, keep_status)
+        revision = environ.get(ANSWER_REVISION)
+        if revision is None or not given or not self.storable(*given):
+            return body
+        try:
+            content = b"".join(body)
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+        if len(content) <= self.MAX_BODY:
+            self.keep(key, Memoised(revision, given[0], list(given[1]), content, environ["REQUEST_METHOD"]))
+        return [content]
+
+    @staticmethod
+    def valid(answer: Memoised) -> bool:
+        if time.time() >= answer.until:
+            return False
+        token = anonymous_read.set(True)
+        try:
+            return current_revision().token == answer.revision
+        finally:
+            anonymous_read.reset(token)
+
+    def admitted(self, environ: dict) -> bool:
+        # The throttle's client address is read from the headers as Django's request would (kb/login_limits.py).
+        asker = SimpleNamespace(META=environ, headers=HttpHeaders(environ))
+        return self.counts.admit(asker, "anonymous", settings.API_ANON_THROTTLE_RATE)
+
+    @staticmethod
+    def storable(status: str, headers: list[tuple[str, str]]) -> bool:
+        if not status.startswith(("200 ", "304 ")):
+            return False
+        names = {name.lower(): value for name, value in headers}
+        cache_control = {part.strip().split("=")[0] for part in names.get("cache-control", "").lower().split(",")}
+        varies = {part.strip().lower() for part in names.get("vary", "").split(",") if part.strip()}
+        return (
+            "public" in cache_control
+            and not cache_control & {"private", "no-store", "no-cache"}
+            and "set-cookie" not in names
+            and "x-request-id" in names
+            and varies <= VARIES_ON
+        )
+
+    def keep(self, key: tuple, answer: Memoised) -> None:
+        with self.lock:
+            self.answers[key] = answer
+            self.answers.move_to_end(key)
+            while len(self.answers) > self.SIZE:
+                self.answers.popitem(last=False)
+
+    def answer(self, answer: Memoised, environ: dict, start_response, started: float) -> list[bytes]:
+        request_id = request_id_for(environ.get("HTTP_X_REQUEST_ID", ""))
+        headers = answer.headers.copy()
+        headers[answer.request_id_at] = ("X-Request-ID", request_id)
+        start_response(answer.status, headers)
+        for counter in answer.counters:
+            counter.inc()
+        elapsed = time.perf_counter() - started
+        for timer in answer.timers:
+            timer.observe(elapsed)
+        log_request(
+            request_id, environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""), int(answer.status[:3]), started
+        )
+        return [answer.body]

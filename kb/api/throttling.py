@@ -82,6 +82,97 @@ def redis_usage(request: HttpRequest, scope: str, rate: str) -> dict | None:
     return {"count": count, "limit": limit, "time_left": window - int(time.time())}
 
 
+class BatchedCounts:
+    """The anonymous throttle for answers given before Django (curation/api/fastpath.py's answer memo): counted in
+    this worker and added to the shared count in batches, one round trip per batch of an address's requests (or per
+    SECONDS) rather than one each.
+
+    An address seen for the first time in a window is counted at once, which tells the worker the shared count. After
+    that a request is admitted here only while that count plus what the worker has not yet added stays within the
+    limit; once it would not, the worker adds what it holds and lets the full path count the request exactly (and
+    refuse it). A worker thus admits at most one batch the others do not know of yet: with W workers serving one
+    address, the limit can be overshot by W batches in a window. A batch is an eighth of the limit, at most BATCH
+    (a limit under 16 is counted exactly, one round trip each). If the shared cache fails, nothing is admitted here
+    for a second (the full path's own fallback counts meanwhile)."""
+
+    BATCH = 16
+    SECONDS = 0.5
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        # cache key → [shared count last seen, requests not yet added, window end, period]
+        self.entries: dict[str, list[int]] = {}
+        self.flushed_at = time.monotonic()
+        self.failed_until = 0.0
+
+    def admit(self, request, scope: str, rate: str | None) -> bool:
+        """Whether this request may be answered without counting it in the shared cache now (it is counted later)."""
+        if not rate:
+            return True
+        now = time.monotonic()
+        if now < self.failed_until:
+            return False
+        limit, period = _split_rate(rate)
+        client = _get_ip(request)
+        window = _get_window(client, period)
+        key = _make_cache_key(scope, window, rate, client, ALL)
+        with self.lock:
+            entry = self.entries.get(key)
+            first = entry is None
+            if first:
+                entry = self.entries[key] = [0, 0, window, period]
+            admitted = entry[0] + entry[1] < limit
+            if admitted:
+                entry[1] += 1
+            due = first or not admitted or entry[1] >= self.batch(limit) or now - self.flushed_at >= self.SECONDS
+        if due:
+            self.flush()
+        return admitted and now >= self.failed_until
+
+    @classmethod
+    def batch(cls, limit: int) -> int:
+        return max(1, min(cls.BATCH, limit // 8))
+
+    def flush(self) -> None:
+        """Adds what this worker holds to the shared counts, and learns them."""
+        with self.lock:
+            now = int(time.time())
+            self.entries = {key: entry for key, entry in self.entries.items() if entry[2] > now}
+            pending = [(key, entry[1], entry[3]) for key, entry in self.entries.items() if entry[1]]
+            for key, _count, _period in pending:
+                self.entries[key][1] = 0
+            self.flushed_at = time.monotonic()
+        if not pending:
+            return
+        try:
+            counts = self.add(pending)
+        except Exception:
+            # Redis or another shared cache failing: what was held is lost to the shared count (it was answered),
+            # and for a second every request goes the full way, where the fallback counts.
+            self.failed_until = time.monotonic() + 1.0
+            return
+        with self.lock:
+            for (key, _count, _period), shared in zip(pending, counts, strict=True):
+                if key in self.entries:
+                    self.entries[key][0] = shared
+
+    @staticmethod
+    def add(pending: list[tuple[str, int, int]]) -> list[int]:
+        """Adds each (key, count, period) to the shared count; the counts after. Same keys as django-ratelimit's."""
+        if hasattr(cache, "client"):
+            pipeline = cache.client.get_client(write=True).pipeline(transaction=False)
+            for key, count, period in pending:
+                pipeline.incrby(cache.make_key(key), count)
+                pipeline.expire(cache.make_key(key), period + EXPIRATION_FUDGE, nx=True)
+            return pipeline.execute()[::2]
+        # Another cache (local memory in development and tests): django-ratelimit's add, then incr.
+        counts = []
+        for key, count, period in pending:
+            cache.add(key, 0, period + EXPIRATION_FUDGE)
+            counts.append(cache.incr(key, count))
+        return counts
+
+
 THROTTLED_PREFIXES = ("/api/", "/embed/", "/oembed")
 # Throttled more strictly than the rest: each answer is the whole dataset.
 EXPORT_PATH = "/api/v1/export/"
