@@ -1,6 +1,7 @@
-"""What changed between two versions of one piece of content: fields, links and a procedure's steps, each text with
-its changed characters marked. One function (`diff`) serves the pending-edit review and the History page in the
-admin and the write API's history, so that the three never tell a publisher different things.
+"""What changed between two versions of one piece of content: fields, links, a procedure's steps and owned rows
+named by a key (a card type's availability, by region), each text with its changed characters marked. One function
+(`diff`) serves the pending-edit review and the History page in the admin and the write API's history, so that the
+three never tell a publisher different things.
 
 The answer is plain data (lists and dicts of strings), never HTML: the admin's templates mark the segments with
 <ins> and <del> and escape the text like any other value, so staff text cannot bring markup into the page.
@@ -104,7 +105,8 @@ def without_chaff(segments: list[dict]) -> list[dict]:
 
 def diff(model: type[ContentModel], old: Version | None, new: Version, *, with_status: bool = False) -> dict:
     """How `new` differs from `old`: `fields` (label, both values, segments), `links` (kept, added and removed,
-    by name) and `steps` (added, removed, moved and changed, in order). `with_status`: the status is compared too
+    by name), `steps` (added, removed, moved and changed, in order) and `rows`, the owned rows named by a column of
+    their own (`ContentModel.keyed_rows`: added, removed and changed). `with_status`: the status is compared too
     (history); a pending edit is always a draft, so its review leaves it out."""
     old = old or Version({}, {})
     names = content_field_names(model) + (["status"] if with_status else [])
@@ -117,12 +119,7 @@ def diff(model: type[ContentModel], old: Version | None, new: Version, *, with_s
             continue
         change = text_change(shown(field, before), shown(field, after))
         if not is_text(field):
-            # A choice, a date or a linked row is replaced whole; marking characters in it would say nothing.
-            change["segments"] = [
-                segment
-                for segment in ({"op": "delete", "text": change["old"]}, {"op": "insert", "text": change["new"]})
-                if segment["text"]
-            ]
+            change["segments"] = whole(change)
         fields.append({"field": field.name, "label": str(field.verbose_name), **change})
     links = []
     for field in model._meta.many_to_many:
@@ -142,7 +139,11 @@ def diff(model: type[ContentModel], old: Version | None, new: Version, *, with_s
     steps = []
     if "steps" in old.snapshot or "steps" in new.snapshot:
         steps = step_changes(old.snapshot.get("steps", []), new.snapshot.get("steps", []))
-    return {"fields": fields, "links": links, "steps": steps}
+    rows = []
+    for name, key in model.keyed_rows.items():
+        if name in old.snapshot or name in new.snapshot:
+            rows += keyed_row_changes(model, name, key, old.snapshot.get(name, []), new.snapshot.get(name, []))
+    return {"fields": fields, "links": links, "steps": steps, "rows": rows}
 
 
 def is_text(field: models.Field) -> bool:
@@ -228,5 +229,66 @@ def step_entry(change: str, old: dict | None, new: dict | None) -> dict:
     }
 
 
+def keyed_row_changes(model: type[ContentModel], name: str, key: str, old: list[dict], new: list[dict]) -> list[dict]:
+    """The owned rows `name` that were added, removed or changed, matched by their column `key` (a card type's
+    availability by region), in the order of that key. Each lists its other columns with both values (a linked row
+    by its name, a date whole, text with its changed characters marked); unchanged rows are left out."""
+    owned = model._meta.get_field(name).related_model
+    before = {str(row[key]): row for row in old}
+    after = {str(row[key]): row for row in new}
+    columns = list(dict.fromkeys(column for row in [*old, *new] for column in row if column != key))
+    # Every linked row the two versions name, read once per kind (a region, a source).
+    names: dict[str, dict[str, dict]] = {}
+    for column in [key, *columns]:
+        field = owned._meta.get_field(column)
+        if field.is_relation:
+            names[column] = names_of(field.related_model, {str(row[column]) for row in [*old, *new] if row.get(column)})
+    changes = []
+    for identifier in sorted(before.keys() | after.keys()):
+        was, now = before.get(identifier), after.get(identifier)
+        if was == now:
+            continue
+        values = []
+        for column in columns:
+            old_value = row_value(names, column, was)
+            new_value = row_value(names, column, now)
+            if not old_value and not new_value:
+                continue
+            field = owned._meta.get_field(column)
+            change = text_change(old_value if was else None, new_value if now else None)
+            if not is_text(field) and change["old"] != change["new"]:
+                change["segments"] = whole(change)
+            values.append({"field": column, "label": str(field.verbose_name), **change})
+        changes.append(
+            {
+                "field": name,
+                "label": str(owned._meta.verbose_name),
+                "change": "added" if was is None else "removed" if now is None else "changed",
+                "key": names[key][identifier] if key in names else {"id": identifier, "name": identifier},
+                "values": values,
+            }
+        )
+    return changes
+
+
+def row_value(names: dict[str, dict[str, dict]], column: str, row: dict | None) -> str:
+    """A column of a snapshotted row as staff read it: a linked row by its name, anything else as text."""
+    value = (row or {}).get(column)
+    if value is None or value == "":
+        return ""
+    if column in names:
+        return names[column][str(value)]["name"]
+    return str(value)
+
+
+def whole(change: dict) -> list[dict]:
+    """A value replaced whole: a choice, a date or a linked row, where marking characters would say nothing."""
+    return [
+        segment
+        for segment in ({"op": "delete", "text": change["old"]}, {"op": "insert", "text": change["new"]})
+        if segment["text"]
+    ]
+
+
 def is_empty(change: dict) -> bool:
-    return not (change["fields"] or change["links"] or change["steps"])
+    return not (change["fields"] or change["links"] or change["steps"] or change["rows"])

@@ -108,7 +108,7 @@ def history_entries(obj: ContentModel) -> list[dict]:
                 "reason": record.history_change_reason,
                 "changed_fields": changed_fields(record, previous),
                 # The first version changed nothing, as its empty changed_fields say.
-                "diff": record_diff(previous, record) or {"fields": [], "links": [], "steps": []},
+                "diff": record_diff(previous, record) or {"fields": [], "links": [], "steps": [], "rows": []},
             }
         )
         previous = record

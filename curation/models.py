@@ -3,6 +3,7 @@ changes (the content revision, public change notes, the audit log)."""
 
 import contextlib
 from collections.abc import Iterable, Iterator
+from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
@@ -208,6 +209,10 @@ class ContentModel(RefusesNulCharacters, models.Model):
     # Every save of every content model is recorded with who made it; links (sources, card types, regions) and
     # owned rows (steps) are snapshotted with each record in `related_snapshot`, so a revert brings them back too.
     history = HistoricalRecords(inherit=True, bases=[HistorySnapshot])
+    # Owned rows that are named by one of their own columns (a card type's availability: one statement per region),
+    # as snapshot key → that column: the version diff matches old and new rows by it (curation.diff). Rows without
+    # such a name (a procedure's steps) are matched by content instead.
+    keyed_rows: ClassVar[dict[str, str]] = {}
 
     objects = SlugManager()
 

@@ -9,7 +9,7 @@ from regions.admin import SearchesByRegion
 from sources.admin import sources_inline
 
 from .models import CardType, CardTypeAvailability, DefaultPasswordRule, PasswordPolicy
-from .resources import DefaultPasswordRuleResource
+from .resources import CardTypeResource, DefaultPasswordRuleResource
 
 
 class CardTypeAvailabilityInline(FollowsOwnerWorkflow, admin.TabularInline):
@@ -22,7 +22,8 @@ class CardTypeAvailabilityInline(FollowsOwnerWorkflow, admin.TabularInline):
 
 
 @admin.register(CardType)
-class CardTypeAdmin(ContentAdmin):
+class CardTypeAdmin(ContentImportExportMixin, ContentAdmin):
+    resource_classes = [CardTypeResource]
     list_display = ("name", "slug", "medium", "has_financial_account", "status", "updated_at")
     list_filter = ("medium", "has_financial_account")
     search_fields = ("name", "short_name", "slug")

@@ -54,6 +54,9 @@ class CardType(ContentModel):
         "sources.Source", through="passwords.CardTypeCitation", related_name="card_types", verbose_name=_("sources")
     )
 
+    # One statement per region: a version diff names each by its region.
+    keyed_rows = {"availability": "region"}
+
     class Meta:
         ordering = ["slug"]
         verbose_name = _("card type")
@@ -141,6 +144,15 @@ class CardTypeAvailability(RefusesNulCharacters, models.Model):
 
     def __str__(self) -> str:
         return f"{self.card_type} · {self.region}"
+
+    def clean(self) -> None:
+        super().clean()
+        # The constraint says the same for the whole row; here the error names the day that is wrong (the staff
+        # API's `availability[0].withdrawn_from`), and full_clean then leaves the constraint unchecked.
+        if self.issued_from and self.withdrawn_from and self.withdrawn_from <= self.issued_from:
+            raise ValidationError(
+                {"withdrawn_from": ValidationError(_("A card type is withdrawn after it was first issued."))}
+            )
 
     def snapshot(self) -> dict:
         return {

@@ -16,9 +16,11 @@ from django.urls import reverse
 
 from curation import workflow
 from curation.models import AuditEntry
-from passwords.models import DefaultPasswordRule
+from passwords.models import CardType, CardTypeAvailability, DefaultPasswordRule
 from procedures.models import Channel, Procedure
-from tests.factories import make_rule
+from regions.models import Region
+from sources.models import Source
+from tests.factories import make_card_type, make_rule
 
 pytestmark = pytest.mark.django_db
 
@@ -246,7 +248,7 @@ def test_a_row_refused_at_confirmation_rolls_back_the_whole_file(client, editor)
     assert any("Nothing was imported" in message for message in messages)
 
 
-MODELS = [DefaultPasswordRule, Channel, Procedure]
+MODELS = [CardType, DefaultPasswordRule, Channel, Procedure]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
@@ -357,6 +359,127 @@ def test_a_new_procedure_is_imported_with_its_steps_and_bad_steps_are_refused(cl
     # One whole first version: a revert to it brings back the links and steps the file gave.
     (first,) = procedure.history.all()
     assert first.history_type == "+" and first.related_snapshot == procedure.history_related_snapshot()
+
+
+def xlsx_file(rows: list[list]) -> bytes:
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def availability_of(slug: str) -> list[dict]:
+    rows = CardTypeAvailability.objects.filter(card_type__slug=slug).select_related("region", "source")
+    return [row.snapshot() for row in rows.order_by("region__code")]
+
+
+HENAN_LINE = (
+    "410000 issued - withdrawn 2020-01-01 | xinxiang-yibaoka-yuanshi-mima | "
+    "河南自2020-01-01起换用新业务系统，居民就医报销改凭社会保障卡，旧的居民医保卡和农合本停用。"
+)
+
+
+def test_a_card_types_availability_travels_as_lines_in_xlsx_and_comes_back_the_same(client, editor):
+    CardTypeAvailability.objects.create(
+        card_type=CardType.objects.get(slug="resident-medical-card"),
+        region=Region.objects.get(code="110000"),
+        issued_from="2015-01-01",
+        withdrawn_from="2021-06-30",
+        source=Source.objects.get(slug="jumin-yibaoka-chushi-mima"),
+        note="北京的说法 | 含分隔符",
+    )
+    original = availability_of("resident-medical-card")
+
+    sheet = openpyxl.load_workbook(io.BytesIO(export(client, CardType, "xlsx"))).active
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    headers = rows[0]
+    resident = next(row for row in rows if row[headers.index("slug")] == "resident-medical-card")
+    # One line per statement, by region; a note may hold the separator (everything after the second one is the note).
+    assert resident[headers.index("availability")].splitlines() == [
+        "110000 issued 2015-01-01 withdrawn 2021-06-30 | jumin-yibaoka-chushi-mima | 北京的说法 | 含分隔符",
+        HENAN_LINE,
+    ]
+    copied = [*resident]
+    copied[headers.index("slug")], copied[headers.index("name")] = "imported-resident-card", "导入的居民卡"
+
+    preview = upload(client, CardType, xlsx_file([headers, resident, copied]), "cards.xlsx", "xlsx")
+    assert preview_rows(preview) == {"resident-medical-card": "skip", "imported-resident-card": "new"}, refusals(
+        preview
+    )
+    assert confirm(client, preview).status_code == 302
+
+    imported = CardType.objects.get(slug="imported-resident-card")
+    assert imported.status == "draft"
+    assert availability_of("imported-resident-card") == original
+    (first,) = imported.history.all()
+    assert first.related_snapshot["availability"] == availability_of("imported-resident-card")
+    assert first.related_snapshot == imported.history_related_snapshot()
+
+
+def test_changing_a_published_card_types_availability_by_import_goes_to_its_pending_edit(client, editor):
+    row = exported_row(client, CardType, "resident-medical-card")
+    assert row["availability"] == HENAN_LINE
+    moved = HENAN_LINE.replace("withdrawn 2020-01-01", "withdrawn 2020-02-01")
+
+    preview = upload(client, CardType, csv_file([{**row, "availability": moved}]), "cards.csv")
+    assert preview_rows(preview) == {"resident-medical-card-edit": "update"}
+    assert confirm(client, preview).status_code == 302
+
+    assert availability_of("resident-medical-card")[0]["withdrawn_from"] == "2020-01-01"
+    (statement,) = availability_of("resident-medical-card-edit")
+    assert (statement["region"], statement["withdrawn_from"]) == ("410000", "2020-02-01")
+    edit = CardType.objects.get(slug="resident-medical-card-edit")
+    assert edit.history.first().related_snapshot["availability"] == [statement]
+
+
+def test_bad_availability_lines_are_refused_in_the_preview_and_nothing_is_written(client, editor):
+    draft = make_card_type(slug="draft-card", name="草稿卡", status="draft")
+    draft.sources.add(Source.objects.get(slug="jumin-yibaoka-chushi-mima"))
+    CardTypeAvailability.objects.create(
+        card_type=draft,
+        region=Region.objects.get(code="420000"),
+        withdrawn_from="2021-05-01",
+        source=Source.objects.get(slug="jumin-yibaoka-chushi-mima"),
+    )
+    before = availability_of("draft-card")
+    row = exported_row(client, CardType, "draft-card")
+    lines = {
+        "2": "41000 issued - withdrawn 2020-01-01 | jumin-yibaoka-chushi-mima",
+        "3": "410000 withdrawn 2020-01-01 | jumin-yibaoka-chushi-mima",
+        "4": "410000 issued 2020-02-30 withdrawn - | jumin-yibaoka-chushi-mima",
+        "5": "999999 issued - withdrawn 2020-01-01 | jumin-yibaoka-chushi-mima",
+        "6": "410000 issued - withdrawn 2020-01-01 | no-such-source",
+        "7": "410000 issued 2021-01-01 withdrawn 2020-01-01 | jumin-yibaoka-chushi-mima",
+        "8": "410000 issued - withdrawn - | jumin-yibaoka-chushi-mima",
+        "9": "410000 issued - withdrawn 2020-01-01 | jumin-yibaoka-chushi-mima\n"
+        "410000 issued 2019-01-01 withdrawn - | jumin-yibaoka-chushi-mima",
+        "10": "410000 issued - withdrawn 2020-01-01",
+    }
+    # The first row would change the draft: it is refused with the rest, since one refused row refuses the file.
+    rows = [{**row, "availability": "110000 issued 2019-01-01 withdrawn - | jumin-yibaoka-chushi-mima"}]
+    rows += [
+        {**row, "slug": f"bad-card-{number}", "name": f"坏卡{number}", "availability": line}
+        for number, line in lines.items()
+    ]
+
+    response = upload(client, CardType, csv_file(rows), "cards.csv")
+
+    reasons = refusals(response)
+    assert set(reasons) == set(lines), reasons
+    assert "Confirm import" not in response.content.decode()
+    for number in ("2", "3", "10"):
+        assert "Availability line 1: write it as “410000 issued - withdrawn 2020-01-01" in reasons[number]
+    assert "Availability line 1: there is no day 2020-02-30." in reasons["4"]
+    assert "No region has the code “999999”" in reasons["5"]
+    assert "No source has the slug “no-such-source”" in reasons["6"]
+    assert "Availability in 410000:" in reasons["7"] and "withdrawn after it was first issued" in reasons["7"]
+    assert "Availability in 410000:" in reasons["8"] and "the day it was withdrawn, or both" in reasons["8"]
+    assert "each region is stated once; 410000" in reasons["9"]
+    assert availability_of("draft-card") == before
+    assert not CardType.objects.filter(slug__startswith="bad-card").exists()
+    assert not AuditEntry.objects.filter(action="import").exists()
 
 
 def test_content_in_review_is_refused_for_editors_and_accepted_for_publishers(client, editor):

@@ -244,6 +244,47 @@ def test_a_412_naming_the_changes_since_matches_the_schema(openapi):
     openapi.validate_response(DjangoOpenAPIRequest(stale.wsgi_request), DjangoOpenAPIResponse(stale))
 
 
+def test_a_card_types_availability_is_written_and_its_history_read_as_the_schema_says(openapi):
+    from tests.staff import SOURCE, staff_client
+
+    editor = staff_client("editors")
+    card = "/api/v1/card-types/schema-card/"
+    body = {"slug": "schema-card", "name": "模式卡", "medium": "physical", "has_financial_account": False,
+            "sources": [SOURCE], "availability": [{"region": "410000", "withdrawn_from": "2020-01-01",
+                                                   "source": SOURCE, "note": "停发"}]}  # fmt: skip
+    created = editor.post("/api/v1/card-types/", body, format="json")
+    assert created.status_code == 201, created.content
+    changed = editor.patch(
+        card,
+        {"availability": [{"region": "410000", "issued_from": "2015-01-01", "withdrawn_from": "2020-01-01",
+                           "source": SOURCE}]},
+        format="json",
+        HTTP_IF_MATCH=created["ETag"],
+    )  # fmt: skip
+    refused = editor.patch(
+        card, {"availability": [{"region": "410000", "source": SOURCE}]}, format="json", HTTP_IF_MATCH=changed["ETag"]
+    )
+    history = editor.get(f"{card}history/")
+    assert (changed.status_code, refused.status_code, history.status_code) == (200, 400, 200)
+    assert history.json()[0]["diff"]["rows"][0]["key"]["id"] == "410000"
+    for response in (created, changed, refused, history):
+        request = DjangoOpenAPIRequest(response.wsgi_request)
+        if response.wsgi_request.method != "GET" and response.status_code < 400:
+            openapi.validate_request(request)
+        openapi.validate_response(request, DjangoOpenAPIResponse(response))
+
+
+def test_the_schema_documents_a_card_types_availability(client):
+    schemas = client.get("/api/schema/", {"format": "json"}).json()["components"]["schemas"]
+    availability = schemas["StaffCardTypeRequest"]["properties"]["availability"]
+    assert availability["type"] == "array" and availability["maxItems"] == 100
+    row = schemas[availability["items"]["$ref"].rsplit("/", 1)[1]]
+    assert set(row["properties"]) == {"region", "issued_from", "withdrawn_from", "source", "note"}
+    assert set(row["required"]) == {"region", "source"}
+    rows = schemas["VersionDiff"]["properties"]["rows"]["items"]["$ref"].rsplit("/", 1)[1]
+    assert set(schemas[rows]["properties"]) == {"field", "label", "change", "key", "values"}
+
+
 def test_responses_document_their_headers_and_reads_their_304(client):
     schema = client.get("/api/schema/", {"format": "json"}).json()
     assert schema["servers"] == [{"url": "http://testserver", "description": "This server"}]

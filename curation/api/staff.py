@@ -332,6 +332,18 @@ class StepChangeSerializer(serializers.Serializer):
     ui_path = TextChangeSerializer()
 
 
+class RowChangeSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="Which rows: `availability` (a card type's, one per region).")
+    label = serializers.CharField(help_text="What the rows are, in the language of the request.")
+    change = serializers.ChoiceField(choices=["added", "removed", "changed"])
+    key = LinkedRowSerializer(help_text="What names the row: for availability, the region (its code and name).")
+    values = FieldChangeSerializer(
+        many=True,
+        help_text="The row's other columns that hold something on either side, each with both values (null on the "
+        "side where the row is not); a linked row (a source) by its name.",
+    )
+
+
 class VersionDiffSerializer(serializers.Serializer):
     fields = FieldChangeSerializer(many=True, help_text="Fields (and the status) that changed, with both values.")
     links = LinkChangeSerializer(many=True, help_text="Links that changed: sources, card types, regions, procedures.")
@@ -339,6 +351,11 @@ class VersionDiffSerializer(serializers.Serializer):
         many=True,
         help_text="A procedure's steps that were added, removed, moved or changed; steps that only shifted are left "
         "out.",
+    )
+    rows = RowChangeSerializer(
+        many=True,
+        help_text="Owned rows named by a key that were added, removed or changed: a card type's availability, by "
+        "region.",
     )
 
 

@@ -15,3 +15,10 @@ def day(value: str | None) -> str:
     if not value:
         return ""
     return date_format(datetime.date.fromisoformat(value[:10]), "DATE_FORMAT")
+
+
+@register.filter(is_safe=True)
+def without_leading_dot(value: str) -> str:
+    """Parts written each after a " · ", without the dot before the first one shown: a policy that states no length
+    starts with what it does state (医保账户密码：输错锁定后……), not with a dot."""
+    return value.lstrip().removeprefix("·").lstrip()

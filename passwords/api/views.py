@@ -1,9 +1,11 @@
 """Endpoints for card types, default-password rules and password policies."""
 
+from django.db.models import Prefetch
+
 from curation.api.viewsets import PublishedContentViewSet
 from curation.api.writes import STAFF_RELATED, StaffContentViewSet
 from passwords.filtersets import CardTypeFilterSet, DefaultPasswordRuleFilterSet, PasswordPolicyFilterSet
-from passwords.models import CardType, DefaultPasswordRule, PasswordPolicy
+from passwords.models import CardType, CardTypeAvailability, DefaultPasswordRule, PasswordPolicy
 from passwords.selectors import published_availability
 from sources.selectors import published_sources
 
@@ -20,7 +22,10 @@ class CardTypeViewSet(PublishedContentViewSet):
 
 class CardTypeStaffViewSet(StaffContentViewSet):
     public = CardTypeViewSet
-    queryset = CardType.objects.select_related(*STAFF_RELATED).prefetch_related("sources")
+    # availability (every statement, whatever its source's status) and sources: StaffCardTypeSerializer
+    queryset = CardType.objects.select_related(*STAFF_RELATED).prefetch_related(
+        Prefetch("availability", queryset=CardTypeAvailability.objects.select_related("region", "source")), "sources"
+    )
     serializer_class = StaffCardTypeSerializer
 
 

@@ -13,6 +13,18 @@ def limits_stated(apps, schema_editor):
         model.objects.filter(change_limit=0).update(change_limit=None)
 
 
+def lengths_required_again(apps, schema_editor):
+    # Backward: before this migration every policy states its length, so a policy that states only what happens
+    # after wrong tries (and its versions) has no place in the old tables; migrating forward again and
+    # `load_content` bring the content's own back.
+    for name in ("HistoricalPasswordPolicy", "PasswordPolicy"):
+        apps.get_model("passwords", name).objects.filter(min_length__isnull=True).delete()
+    if schema_editor.connection.vendor == "postgresql":
+        # PostgreSQL alters no table with deferred checks of the deleted rows' citations still pending.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        schema_editor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("passwords", "0005_slug_one_message"),
@@ -195,7 +207,7 @@ class Migration(migrations.Migration):
         ),
         # A stated number of changes becomes "limited"; an empty one meant "unknown" or "unlimited" and cannot be
         # told apart without reading the sources, so it becomes "unknown" (the content states "unlimited" itself).
-        migrations.RunPython(limits_stated, migrations.RunPython.noop),
+        migrations.RunPython(limits_stated, lengths_required_again),
         migrations.AddConstraint(
             model_name="defaultpasswordrule",
             constraint=models.CheckConstraint(

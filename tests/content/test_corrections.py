@@ -76,3 +76,25 @@ def test_two_publishers_make_a_wide_report(client):
 def test_zhangjiakou_replacement_does_not_guess_the_bank_step(client):
     procedure = get(client, "/api/v1/procedures/zhangjiakou-passwords-after-replacement/")
     assert "依一般做法" not in texts(procedure) and "没有说明" in procedure["steps"][2]["instruction"]
+
+
+def test_the_national_policy_states_each_fact_with_its_own_source(client):
+    # The length rules come from one article, the lock-out from another: two policies, each citing its own.
+    length = get(client, "/api/v1/password-policies/national-medical-6-to-12-digits-or-letters/")
+    assert (length["min_length"], length["max_length"], length["new_may_equal_old"]) == (6, 12, False)
+    assert (length["unlock"], length["unlock_after_hours"]) == ("unknown", None)
+    assert [source["slug"] for source in length["sources"]] == ["jumin-yibaoka-chushi-mima"]
+    lockout = get(client, "/api/v1/password-policies/national-medical-unlock-after-24-hours/")
+    assert (lockout["unlock"], lockout["unlock_after_hours"]) == ("automatic", 24)
+    assert (lockout["min_length"], lockout["allowed_characters"], lockout["change_limit_state"]) == (
+        None,
+        "",
+        "unknown",
+    )
+    assert [source["slug"] for source in lockout["sources"]] == ["zenyang-biangeng-yibaoka-mima"]
+    # Both answer where no nearer region states a policy for the medical account.
+    policies = get(client, "/api/v1/lookup/", region="420102")["password_policy"]
+    assert {p["slug"] for p in policies if p["password"] == "medical_account"} == {
+        "national-medical-6-to-12-digits-or-letters",
+        "national-medical-unlock-after-24-hours",
+    }

@@ -1,5 +1,8 @@
 """What a change does, as a publisher reads it: the pending-edit review, the History page and the write API's history
-show the same step-level diff, every text in full with its changed characters marked, links by name."""
+show the same step-level diff, every text in full with its changed characters marked, links by name, and a card
+type's availability region by region."""
+
+import datetime
 
 import pytest
 from bs4 import BeautifulSoup
@@ -7,7 +10,10 @@ from django.urls import reverse
 
 from curation import workflow
 from curation.diff import step_changes, text_change
+from passwords.models import CardType, CardTypeAvailability
 from procedures.models import Procedure, Step
+from regions.models import Region
+from sources.models import Source
 from tests.factories import make_procedure
 from tests.staff import staff_client
 
@@ -138,6 +144,46 @@ def test_the_history_page_shows_the_same_diff_after_publishing(editor, publisher
     assert_steps_2_and_5_in_full(newest, before)
 
 
+def assert_henan_moved_and_hubei_added(table) -> None:
+    rows = {row["data-key"]: row for row in table.select("tr.row-change[data-field=availability]")}
+    assert set(rows) == {"410000", "420000"}
+    henan, hubei = rows["410000"], rows["420000"]
+    assert "row-changed" in henan["class"] and "row-added" in hubei["class"]
+    assert "河南省" in henan.th.get_text() and "湖北省" in hubei.th.get_text()
+    # The day replaced whole on each side; the unchanged source shown on both, unmarked.
+    old_day = henan.select_one(".row-old .row-value[data-field=withdrawn_from]")
+    new_day = henan.select_one(".row-new .row-value[data-field=withdrawn_from]")
+    assert (marked(old_day, "del"), marked(new_day, "ins")) == (["2020-01-01"], ["2020-02-01"])
+    source = henan.select_one(".row-new .row-value[data-field=source]")
+    assert "新乡医保卡原始密码是多少及修改方法" in source.get_text() and not source.select("ins, del")
+    # A statement added: nothing on the old side, every value it states on the new one.
+    assert hubei.select_one(".row-old").get_text(strip=True) == "—"
+    assert marked(hubei.select_one(".row-new .row-value[data-field=issued_from]"), "ins") == ["2024-01-01"]
+    assert marked(hubei.select_one(".row-new .row-value[data-field=note]"), "ins") == ["湖北开始发放"]
+
+
+def test_the_review_and_the_history_page_show_what_changed_in_a_card_types_availability(
+    editor, publisher, publisher_client
+):
+    original = CardType.objects.get(slug="resident-medical-card")
+    copy = workflow.start_edit(original, editor)
+    copy.availability.filter(region__code="410000").update(withdrawn_from=datetime.date(2020, 2, 1))
+    CardTypeAvailability.objects.create(
+        card_type=copy,
+        region=Region.objects.get(code="420000"),
+        issued_from=datetime.date(2024, 1, 1),
+        source=Source.objects.get(slug="jumin-yibaoka-chushi-mima"),
+        note="湖北开始发放",
+    )
+
+    review = BeautifulSoup(publisher_client.get(admin_url(copy)).content, "html.parser")
+    assert_henan_moved_and_hubei_added(review.select_one("table.pending-changes"))
+
+    workflow.publish(copy, publisher)
+    history = BeautifulSoup(publisher_client.get(admin_url(original, "history")).content, "html.parser")
+    assert_henan_moved_and_hubei_added(history.select("#change-history tbody tr")[0])
+
+
 def test_staff_text_is_escaped_in_the_diff(editor, publisher_client):
     procedure = make_procedure(slug="hostile-steps", status="published")
     copy = workflow.start_edit(procedure, editor)
@@ -164,7 +210,7 @@ def test_the_api_history_carries_the_structured_diff(editor, publisher):
     assert {"op": "insert", "text": "【个人登录】→"} in step2["ui_path"]["segments"]
     assert step5["instruction"]["old"] == before[5].instruction
     assert step5["instruction"]["new"].endswith(STEP_5_NEW_END)
-    assert history[-1]["diff"] == {"fields": [], "links": [], "steps": []}
+    assert history[-1]["diff"] == {"fields": [], "links": [], "steps": [], "rows": []}
 
 
 def test_the_schema_documents_the_history_diff(client):
@@ -174,4 +220,4 @@ def test_the_schema_documents_the_history_diff(client):
     assert "diff" in entry
     diff_name = entry["diff"]["allOf"][0]["$ref"].rsplit("/", 1)[1]
     assert "diff" in components["HistoryEntry"]["required"]
-    assert set(components[diff_name]["properties"]) == {"fields", "links", "steps"}
+    assert set(components[diff_name]["properties"]) == {"fields", "links", "steps", "rows"}

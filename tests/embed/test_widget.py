@@ -90,6 +90,13 @@ def test_the_widget_names_card_types_and_words_lengths_naturally(client):
     assert "Card type: 医保电子凭证（医保码）" in english.select_one("main > p").get_text(" ")
 
 
+def test_a_policy_that_states_only_the_lock_out_starts_with_it(client):
+    _, soup = page(client, "/embed/v1/420100/")
+    policies = [" ".join(li.get_text(" ").split()) for li in soup.select("#policy li")]
+    assert "社保／医保账户密码 : 输错锁定后: 等待后自动解锁 (24 小时) 未经核实" in policies
+    assert "社保／医保账户密码 : 6 至 12 位 · 数字或字母 · 新密码不能与原密码相同。 未经核实" in policies
+
+
 def test_widget_pages_describe_themselves_to_search_engines(client):
     _, soup = page(client, "/embed/v1/420100/", embed_id="yibao-1-abc", lang="en")
     assert soup.find("link", rel="canonical")["href"] == "http://testserver/embed/v1/420100/?lang=en"

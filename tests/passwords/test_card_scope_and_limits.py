@@ -122,13 +122,22 @@ def availability(**fields) -> CardTypeAvailability:
 
 
 @pytest.mark.parametrize(
-    "dates",
-    [{}, {"issued_from": datetime.date(2020, 1, 1), "withdrawn_from": datetime.date(2020, 1, 1)}],
+    ("dates", "field"),
+    [
+        ({}, "__all__"),
+        ({"issued_from": datetime.date(2020, 1, 1), "withdrawn_from": datetime.date(2020, 1, 1)}, "withdrawn_from"),
+    ],
 )
-def test_an_availability_states_an_ordered_date(dates):
+def test_an_availability_states_an_ordered_date(dates, field):
     with pytest.raises(ValidationError) as refused:
         availability(**dates).full_clean()
-    assert refused.value.message_dict["__all__"]
+    assert list(refused.value.message_dict) == [field]
+
+
+def test_the_database_refuses_a_withdrawal_before_the_first_issue_too():
+    row = availability(issued_from=datetime.date(2020, 1, 2), withdrawn_from=datetime.date(2020, 1, 1))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        row.save()
 
 
 def test_card_types_show_where_they_were_withdrawn_with_the_source(client):
@@ -140,11 +149,14 @@ def test_card_types_show_where_they_were_withdrawn_with_the_source(client):
     assert client.get("/api/v1/card-types/ssc-gen2/").json()["availability"] == []
 
 
-def test_the_admin_records_where_a_card_type_is_withdrawn(admin_client):
+@pytest.mark.parametrize("who", ["superuser", "editor"])
+def test_the_admin_records_where_a_card_type_is_withdrawn(admin_client, editor_client, who):
+    # Editors edit the statements of a draft as they edit a procedure's steps.
+    staff = {"superuser": admin_client, "editor": editor_client}[who]
     card_type = make_card_type(status="draft", name="测试卡")
     card_type.sources.add(Source.objects.get(slug=SOURCE))
     url = reverse("admin:passwords_cardtype_change", args=[card_type.pk])
-    page = admin_client.get(url)
+    page = staff.get(url)
     assert 'name="availability-TOTAL_FORMS"' in page.content.decode()
     data = form_data(page.content)
     source = Source.objects.get(slug=SOURCE)
@@ -155,15 +167,15 @@ def test_the_admin_records_where_a_card_type_is_withdrawn(admin_client):
         "availability-0-source": [str(source.pk)],
         "availability-0-note": ["停发"],
     }
-    assert admin_client.post(url, data).status_code == 302
+    assert staff.post(url, data).status_code == 302
     (stored,) = card_type.availability.all()
     assert (stored.region.code, stored.withdrawn_from) == ("420000", datetime.date(2021, 5, 1))
     assert card_type.history.first().related_snapshot["availability"][0]["withdrawn_from"] == "2021-05-01"
 
-    data = form_data(admin_client.get(url).content)
+    data = form_data(staff.get(url).content)
     data["availability-0-withdrawn_from"] = ["2021-05-01"]  # as typed: the page shows dates in the reader's format
     data["availability-0-issued_from"] = ["2021-06-01"]
-    refused = admin_client.post(url, data, HTTP_ACCEPT_LANGUAGE="en")
+    refused = staff.post(url, data, HTTP_ACCEPT_LANGUAGE="en")
     assert refused.status_code == 200 and "withdrawn after it was first issued" in refused.content.decode()
 
 
