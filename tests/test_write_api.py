@@ -617,3 +617,27 @@ def test_archived_content_cannot_be_marked_verified(publisher):
     body = write(publisher, "post", f"{RULES}api-test-rule/archive/", etag=etag_of(body)).json()
     response = write(publisher, "post", f"{RULES}api-test-rule/verify/", etag=etag_of(body))
     assert_problem(response, 409, "invalid_transition")
+
+
+def test_a_staff_list_costs_as_many_queries_for_many_published_rows_with_pending_edits_as_for_one(publisher):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from curation import workflow
+
+    for rule in DefaultPasswordRule.objects.filter(status="published")[:5]:
+        workflow.start_edit(rule, publisher.user)
+
+    def staff_list(size: int) -> tuple[int, list[dict]]:
+        with CaptureQueriesContext(connection) as queries:
+            response = publisher.get(RULES, {"status": "published", "page_size": size})
+        assert response.status_code == 200, response.content
+        return len(queries), response.json()["results"]
+
+    one, _rows = staff_list(1)
+    many, rows = staff_list(50)
+    assert len(rows) > 10 and many == one
+    assert sum(row["pending_edit"] is not None for row in rows) == 5
+    for row in rows:
+        if row["pending_edit"]:
+            assert DefaultPasswordRule.objects.get(slug=row["pending_edit"]).draft_of.slug == row["slug"]

@@ -185,6 +185,8 @@ class StaffContentSerializer(JsonTypes, serializers.ModelSerializer):
     def get_pending_edit(self, obj: ContentModel) -> str | None:
         if obj.status != Status.PUBLISHED:
             return None
+        if hasattr(obj, "pending_edit_slug"):
+            return obj.pending_edit_slug
         return type(obj)._base_manager.filter(draft_of=obj).values_list("slug", flat=True).first()
 
     def link_names(self) -> set[str]:

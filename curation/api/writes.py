@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
-from django.db.models import ProtectedError, RestrictedError
+from django.db.models import OuterRef, ProtectedError, RestrictedError, Subquery
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -150,6 +150,13 @@ class StaffContentViewSet(
             raise ImproperlyConfigured(f"{cls.__name__} must declare its public viewset, queryset and serializer.")
         if "filterset_class" not in cls.__dict__:
             cls.filterset_class = cls.public.filterset_class
+
+    def get_queryset(self):
+        # The slug of each published row's pending edit, in the same query as the rows: a list costs as many queries
+        # for a page of 100 as for one.
+        model = self.queryset.model
+        pending = model._base_manager.filter(draft_of=OuterRef("pk")).values("slug")[:1]
+        return super().get_queryset().annotate(pending_edit_slug=Subquery(pending))
 
     @classmethod
     def as_view(cls, actions=None, **initkwargs):
