@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_exempt
 from rest_framework import serializers
 
+from curation.api.caching import EMBED_ID
 from kb.api.guards import query_parameters
 from kb.api.problems import flatten, json_problem_response
 from kb.methods import method_not_allowed_message, read_only
@@ -73,7 +74,7 @@ class WidgetQuerySerializer(LookupQuerySerializer):
     )
     # The loader's ids (yibao-<n>-<random>), which the widget hands back to the page that framed it.
     embed_id = serializers.RegexField(
-        r"^[A-Za-z0-9_-]{1,64}\Z",
+        EMBED_ID,
         required=False,
         error_messages={"invalid": gettext_lazy("Use up to 64 letters, digits, hyphens and underscores.")},
     )

@@ -9,7 +9,8 @@ A process whose cache is its own memory may still answer from the revision it re
 CONTENT_REVISION_CACHE_SECONDS (curation/revisions.py), and a node may store such an answer after the first BAN:
 so there the BAN is sent once more when every process has read the new revision. A shared cache (Redis) holds the
 new revision from the commit on, but each worker trusts the copy it read for PUBLIC_REVISION_MEMO_SECONDS: the second
-BAN follows that too.
+BAN follows that too. A read replica that has not replayed the change is passed over once the worker knows the new
+revision (curation/replicas.py), so the second BAN is the last one needed with replicas too.
 """
 
 import logging

@@ -228,6 +228,7 @@ AXES_CLIENT_IP_CALLABLE = "kb.login_limits.client_address"
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 
 # Chinese is the default language of labels; `Accept-Language: en` (or the admin's language) switches to English.
+# The cache in front chooses among these as Django does (deploy/varnish/default.vcl, normalise_accept_language).
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -377,7 +378,8 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Any origin may read the API; nothing else is opened to other origins.
+# Any origin may read the API; nothing else is opened to other origins. The cache in front sends every origin as
+# one (deploy/varnish/default.vcl): listing origins here means changing it there.
 CORS_ALLOW_ALL_ORIGINS = True
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]

@@ -6,12 +6,14 @@ import time
 from unittest import mock
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.cache import cache
 from django.test import Client
 from prometheus_client import REGISTRY
 
 from curation import revisions
+from curation.api.fastpath import is_anonymous_public_read
 from curation.revisions import CACHE_KEY, Revision, RevisionMemo, current_revision
 
 pytestmark = pytest.mark.django_db
@@ -81,6 +83,18 @@ def test_signed_in_browsers_and_tokens_take_the_full_path(client):
         client.cookies.clear()
         assert client.get(LOOKUP, HTTP_AUTHORIZATION="Token made-up").status_code == 401
         assert session.call_count == 2
+
+
+def test_once_the_session_is_read_only_someone_signed_in_is_not_anonymous(rf, admin_user):
+    """The replicas' router asks after AuthenticationMiddleware (curation/replicas.py); the fast path before it."""
+    request = rf.get(LOOKUP, HTTP_COOKIE="sessionid=expired-or-made-up")
+    assert not is_anonymous_public_read(request)
+    request.user = AnonymousUser()
+    assert is_anonymous_public_read(request)
+    request.user = admin_user
+    assert not is_anonymous_public_read(request)
+    assert not is_anonymous_public_read(rf.get(LOOKUP, HTTP_AUTHORIZATION="Token made-up"))
+    assert is_anonymous_public_read(rf.get(LOOKUP))
 
 
 def sample(name: str, **labels: str) -> float:

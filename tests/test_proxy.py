@@ -1,7 +1,8 @@
 """The cache in front: Varnish with deploy/varnish/default.vcl, started here by the test, before the app under gunicorn
 with production settings. Warm public answers come from the proxy, staff answers, drafts, the admin and writes never
-do, variants per coding and language stay apart, a publish is visible through the proxy within a second even with
-dead cache nodes configured, the throttle sees the client's address, and slow clients do not stall the app.
+do, variants per coding and language stay apart while the ways of asking for one answer (a frame id, how
+Accept-Language, Accept or Origin are written) share it, a publish is visible through the proxy within a second even
+with dead cache nodes configured, the throttle sees the client's address, and slow clients do not stall the app.
 
 varnishd comes from Debian's varnish package (`.ci/run` installs it); without it these tests are skipped, unless
 KB_REQUIRE_TOOLS is set (CI sets it)."""
@@ -196,6 +197,115 @@ def test_variants_per_coding_and_language_are_kept_apart(stack):
     english, chinese = answers["en"][1], answers["zh-hans"][1]
     assert (english.headers["Content-Language"], chinese.headers["Content-Language"]) == ("en", "zh-hans")
     assert english.json()["default_passwords"][0]["kind_label"] != chinese.json()["default_passwords"][0]["kind_label"]
+
+
+def test_the_widget_s_frame_id_makes_no_variant(stack):
+    """Older loaders name the frame in the query (the loader now puts it in the fragment): one answer for all."""
+    widget = "/embed/v1/420102/"
+    first = stack.get(f"{widget}?embed_id=yibao-1-abc123", client="127.0.9.1")
+    assert (first.status, first.cache) == (200, "MISS")
+    for n, address in enumerate([f"{widget}?embed_id=yibao-2-def456", widget, f"{widget}?embed_id=x"], start=2):
+        again = stack.get(address, client=f"127.0.9.{n}")
+        assert (again.status, again.cache, again.body) == (200, "HIT", first.body), address
+    # Wherever it stands in the query.
+    english = stack.get(f"{widget}?lang=en&embed_id=yibao-1-abc123", client="127.0.9.5")
+    again = stack.get(f"{widget}?embed_id=yibao-7-zz&lang=en", client="127.0.9.6")
+    assert (english.cache, again.cache, again.body) == ("MISS", "HIT", english.body)
+    assert b'<html lang="en"' in english.body and english.body != first.body
+    # One the app refuses still reaches it, and is kept by no one.
+    refused = stack.get(f"{widget}?embed_id=a%2Bb", client="127.0.9.7")
+    assert (refused.status, refused.cache) == (400, "PASS")
+
+
+# What browsers and clients send, spelled every way Django reads, and headers Django reads as nothing.
+LANGUAGE_HEADERS = [
+    "zh-CN,zh;q=0.9,en;q=0.8",
+    "en-US,en;q=0.9",
+    "EN-gb",
+    "fr-CH, fr;q=0.9, en;q=0.8, de;q=0.7, *;q=0.5",
+    "de, *;q=0.5, en;q=0.4",
+    "en;q=0.5, zh-TW;q=0.5",
+    "zh-tw;q=0.5,en;q=0.5",
+    "fr, en;q=0",
+    "en;q=0.8 , zh;q=0.80",
+    "en;q=0.799, zh-Hant;q=0.8",
+    "ja,en-US ; q=1.",
+    "zh-hans-cn;q=0.3,en-x-private;q=0.31",
+    "en,",
+    "*",
+    "en, ,zh",
+    "en;q=2",
+    "en_US",
+    "engl,en;q=0.1",
+]
+
+
+def django_s_language(header: str) -> str:
+    """What Django's LocaleMiddleware chooses for the header, in the settings the app runs with."""
+    from django.test import RequestFactory
+    from django.utils.translation import get_language_from_request
+
+    return get_language_from_request(RequestFactory().get("/", HTTP_ACCEPT_LANGUAGE=header))
+
+
+def test_the_language_makes_two_variants_however_it_is_asked_for(stack):
+    path = "/api/v1/lookup/?region=110000"
+    expected = {header: django_s_language(header) for header in LANGUAGE_HEADERS}
+    assert set(expected.values()) == {"en", "zh-hans"}
+    reference = {
+        language: fetch(stack.app, path, client="127.0.10.1", headers={"Accept-Language": language}).body
+        for language in ("en", "zh-hans")
+    }
+    assert reference["en"] != reference["zh-hans"]
+    answers = []
+    for n, header in enumerate(LANGUAGE_HEADERS, start=2):
+        answer = stack.get(path, client=f"127.0.10.{n}", headers={"Accept-Language": header})
+        assert answer.status == 200
+        assert answer.headers["Content-Language"] == expected[header], header
+        assert answer.body == reference[expected[header]], header
+        answers.append(answer.cache)
+    # The first asker of each language reached the app; everyone else was served from the two variants.
+    assert sorted(answers) == ["HIT"] * (len(LANGUAGE_HEADERS) - 2) + ["MISS"] * 2
+
+    # More than eight languages named, or more than Django reads: the app chooses, and nothing is kept.
+    many = ",".join(f"{code};q=0.{n}" for n, code in enumerate(["zh", "en", "zh-tw", "en-gb"] * 3, start=1))
+    long = "fr;q=0.1," * 60 + "en"
+    for n, header in enumerate([many, long], start=40):
+        answer = stack.get(path, client=f"127.0.10.{n}", headers={"Accept-Language": header})
+        assert answer.cache == "PASS" and answer.headers["Content-Language"] == django_s_language(header)
+
+
+def test_origins_and_ways_of_writing_accept_share_the_api_s_answers(stack):
+    # CORS: every origin gets `*`, a request without one gets no CORS header; so two variants, not one per portal.
+    path = "/api/v1/regions/420100/"
+    plain = stack.get(path, client="127.0.11.1")
+    portal = stack.get(path, client="127.0.11.2", headers={"Origin": "https://portal.example"})
+    other = stack.get(path, client="127.0.11.3", headers={"Origin": "http://other.example:8080"})
+    assert (plain.cache, portal.cache, other.cache) == ("MISS", "MISS", "HIT")
+    assert "Access-Control-Allow-Origin" not in plain.headers
+    assert portal.headers["Access-Control-Allow-Origin"] == other.headers["Access-Control-Allow-Origin"] == "*"
+    assert stack.get(path, client="127.0.11.4").cache == "HIT"
+
+    # Accept: DRF reads the ranges the site answers in, not their order, quality or the others around them.
+    path = "/api/v1/regions/420102/"
+    json_only = stack.get(path, client="127.0.11.5", headers={"Accept": "application/json"})
+    assert (json_only.status, json_only.cache) == (200, "MISS")
+    for n, accept in enumerate(["APPLICATION/JSON;q=0.5", "text/plain, application/json;q=0.9, image/webp"], start=6):
+        again = stack.get(path, client=f"127.0.11.{n}", headers={"Accept": accept})
+        assert (again.status, again.cache, again.body) == (200, "HIT", json_only.body), accept
+    browser = (
+        "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,"
+        "application/signed-exchange;v=b3;q=0.7"
+    )
+    first, again = (stack.get(path, client=f"127.0.11.{n}", headers={"Accept": browser}) for n in (8, 9))
+    assert (first.cache, again.cache, again.body) == ("MISS", "HIT", json_only.body)
+    assert stack.get(path, client="127.0.11.10", headers={"Accept": "*/*;q=0.1,text/html"}).cache == "HIT"
+    # A parameter that may change the answer (the schema's renderers indent), or nothing the site answers in: the
+    # app's to answer, kept by no one.
+    indented = stack.get(path, client="127.0.11.11", headers={"Accept": "application/json; indent=2"})
+    assert (indented.status, indented.cache) == (200, "PASS")
+    refused = stack.get(path, client="127.0.11.12", headers={"Accept": "image/png"})
+    assert (refused.status, refused.cache) == (406, "PASS")
 
 
 def test_a_publish_is_visible_through_the_proxy_within_a_second_despite_dead_cache_nodes(stack):

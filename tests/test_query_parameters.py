@@ -123,6 +123,10 @@ def test_each_frame_s_id_is_left_out_of_the_widget_s_cache_key(client, django_as
     with django_assert_num_queries(0):
         second = client.get("/embed/v1/420100/", {"embed_id": "yibao-2-ghijkl", "_": "1"})
     assert second.status_code == 200 and second.content == first.content
+    # One the widget refuses is refused, stored answer or not.
+    for embed_id in ("a+b", "y" * 65):
+        refused = client.get("/embed/v1/420100/", {"embed_id": embed_id})
+        assert refused.status_code == 400 and "embed_id" in refused.content.decode(), embed_id
 
 
 def test_writing_accept_differently_does_not_miss_the_cache(client, django_assert_num_queries, revision_cached):

@@ -1,9 +1,9 @@
 """Conditional GETs and whole-response caching for the public API and the embeddable widget, keyed by
 the public revision.
 
-Every answer of the public API is a function of the request (path, query, language, Accept, Accept-Encoding) and of
-the published content, whose state the public revision names (curation/revisions.py; a draft save does not move it).
-So:
+Every answer of the public API is a function of the request (path, query, language, Accept where DRF negotiates,
+Accept-Encoding) and of the published content, whose state the public revision names (curation/revisions.py; a draft
+save does not move it). So:
 - the ETag is derived from those inputs, without rendering the body, and If-None-Match is answered with 304
   before any view runs;
 - Last-Modified is the moment content last changed (the first change of the transaction that changed it last),
@@ -24,6 +24,7 @@ never cached.
 """
 
 import hashlib
+import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -42,18 +43,29 @@ from kb.api.throttling import EXPORT_PATH, STAFF_PREFIX, signed
 
 CACHED_PREFIXES = ("/api/v1/", "/api/schema/", "/embed/v1/", "/oembed")
 STORED_HEADERS = ("Content-Type", "Content-Language", "Content-Disposition", "Content-Security-Policy", "Cache-Control")
-VARY = ("Accept", "Accept-Language", "Accept-Encoding")
+VARY = ("Accept-Language", "Accept-Encoding")
+# Where DRF chooses what to answer in by Accept: the API and its schema. The widget, its loader and oEmbed answer in
+# one type whatever is asked, so Accept is neither in their key nor in their Vary: browsers, which each write it their
+# own way, share one answer there, in every cache on the way.
+NEGOTIATED_PREFIX = "/api/"
+NEGOTIATED_VARY = ("Accept", *VARY)
 # Rendered answers a worker keeps in its own memory (a lookup is some 80 kB): the hot ones skip Redis.
 LOCAL_ANSWERS = RevisionMemo(size=256)
 
 
 # Parameters that do not change the answer (guards.IGNORED_PARAMETERS everywhere; the widget's `embed_id`, which
-# only its script reads), so that they cannot make each request a cache miss.
+# only its script reads), so that they cannot make each request a cache miss. An `embed_id` the widget refuses
+# (embed/views.py validates it with EMBED_ID) stays in the key, so that its 400 is not answered from the cache.
 WIDGET_PREFIX = "/embed/v1/"
+EMBED_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
 
 
 def keyed_parameters(request: HttpRequest) -> list[tuple[str, list[str]]]:
-    ignored = IGNORED_PARAMETERS | ({"embed_id"} if request.path.startswith(WIDGET_PREFIX) else set())
+    ignored = IGNORED_PARAMETERS
+    if request.path.startswith(WIDGET_PREFIX):
+        embed_ids = request.GET.getlist("embed_id")
+        if len(embed_ids) == 1 and EMBED_ID.match(embed_ids[0]):
+            ignored = ignored | {"embed_id"}
     return sorted((name, values) for name, values in request.GET.lists() if name not in ignored)
 
 
@@ -98,7 +110,7 @@ def response_key(request: HttpRequest, revision: str) -> str:
             request.path,
             query,
             get_language() or "",
-            accept_key(request),
+            accept_key(request) if request.path.startswith(NEGOTIATED_PREFIX) else "",
             # Answers stored encoded differ by encoding, and so do their ETags.
             ("gzip" if accepts_gzip(request) else "identity") if request.path == EXPORT_PATH else "",
             # Without `on`, the lookup answers for today: yesterday's answer is not today's.
@@ -155,10 +167,10 @@ class PublicAnswer:
         coding = "" if request.path == EXPORT_PATH else preferred_coding(request)
         return cls(response_key(request, revision.token), revision.token, last_modified, coding)
 
-    def set_validators(self, response: HttpResponse) -> None:
+    def set_validators(self, response: HttpResponse, request: HttpRequest) -> None:
         response["ETag"] = self.etag
         response["Last-Modified"] = http_date(self.last_modified)
-        patch_vary_headers(response, VARY)
+        patch_vary_headers(response, NEGOTIATED_VARY if request.path.startswith(NEGOTIATED_PREFIX) else VARY)
 
 
 def public_cache_control() -> dict[str, int | bool]:
@@ -253,7 +265,7 @@ class ConditionalGetMiddleware:
                 # in the middle of the request (and a test's transaction with it). A streamed body's file is
                 # released when the dropped response is collected.
                 response = HttpResponseNotModified()
-        answer.set_validators(response)
+        answer.set_validators(response, request)
         return response
 
 

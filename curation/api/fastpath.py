@@ -53,13 +53,20 @@ HOOKS = ("process_view", "process_template_response", "process_exception")
 
 
 def is_anonymous_public_read(request: HttpRequest) -> bool:
+    """A public read (curation/api/caching.py) by someone not signed in: the fast path's and the replicas' question.
+
+    The fast path asks before the session is read, and must not read it (that is what it spares): there, only the
+    absence of a token and of Django's session and CSRF cookies vouches for it. Middleware inside
+    AuthenticationMiddleware (the replicas' router) ask the session itself, through `request.user`: a stale or
+    made-up session cookie is anonymous, and the request still takes the full path, whose SessionMiddleware then
+    deletes that cookie."""
+    if not PublicAnswer.is_public_read(request) or "HTTP_AUTHORIZATION" in request.META:
+        return False
+    user = getattr(request, "user", None)
+    if user is not None:
+        return not user.is_authenticated
     cookies = request.COOKIES
-    return (
-        PublicAnswer.is_public_read(request)
-        and "HTTP_AUTHORIZATION" not in request.META
-        and settings.SESSION_COOKIE_NAME not in cookies
-        and settings.CSRF_COOKIE_NAME not in cookies
-    )
+    return settings.SESSION_COOKIE_NAME not in cookies and settings.CSRF_COOKIE_NAME not in cookies
 
 
 class PublicChain(BaseHandler):

@@ -2,7 +2,10 @@
 // reader opens and closes sections. Optional: the widget reads the same without it.
 (function () {
   "use strict";
-  var id = new URLSearchParams(window.location.search).get("embed_id");
+  // The loader names the frame in the address's fragment; older loaders named it in the query.
+  var id =
+    new URLSearchParams(window.location.hash.slice(1)).get("embed_id") ||
+    new URLSearchParams(window.location.search).get("embed_id");
   if (!id || window.parent === window) return;
   var last = 0;
   function report() {

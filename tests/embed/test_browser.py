@@ -14,6 +14,7 @@ import functools
 import http.server
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -122,7 +123,7 @@ def global_names(page) -> set[str]:
     return set(page.evaluate("Object.keys(window).filter(name => !/^[0-9]+$/.test(name))"))
 
 
-def test_a_portal_embeds_the_widget_with_one_script_tag(browser, portal):
+def test_a_portal_embeds_the_widget_with_one_script_tag(browser, portal, app_origin):
     page = browser.new_page(viewport={"width": 420, "height": 800})
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
@@ -137,6 +138,10 @@ def test_a_portal_embeds_the_widget_with_one_script_tag(browser, portal):
     assert "武汉市" in frame.locator("h1").inner_text()
 
     assert settled_height(page) > 480, "the frame grew past the loader's starting height"
+    # The frame's id, which the widget hands back with its height, is in the fragment: no server sees it, so every
+    # page showing the widget asks for one address.
+    src = page.get_attribute("#widget iframe", "src")
+    assert re.fullmatch(rf"{re.escape(app_origin)}/embed/v1/420100/#embed_id=yibao-1-[a-z0-9]+", src), src
 
     assert global_names(page) == baseline
     assert errors == []
@@ -214,6 +219,26 @@ def test_the_portal_chooses_the_sections_and_the_language_with_data_attributes(
     ]
     assert frame.locator("h2").first.text_content() == "Initial passwords"
     settled_height(page)
+    src = page.get_attribute("#widget iframe", "src")
+    assert src.startswith(f"{app_origin}/embed/v1/420100/?lang=en&sections=hotlines%2Cpasswords#embed_id=yibao-1-")
+    page.close()
+
+
+def test_a_frame_named_in_the_query_by_an_older_loader_still_reports_its_height(browser, portal, app_origin):
+    page = browser.new_page()
+    page.goto(f"{portal}/without.html")
+    reported = page.evaluate(
+        """src => new Promise(resolve => {
+            addEventListener("message", event => {
+                if (event.data && event.data.type === "yibao-kb:height") resolve([event.data.id, event.data.height]);
+            });
+            const frame = document.createElement("iframe");
+            frame.src = src;
+            document.body.appendChild(frame);
+        })""",
+        f"{app_origin}/embed/v1/420100/?embed_id=yibao-1-older",
+    )
+    assert reported[0] == "yibao-1-older" and reported[1] > 0
     page.close()
 
 

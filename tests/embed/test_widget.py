@@ -190,6 +190,10 @@ def test_widget_and_loader_carry_validators_and_answer_304(client, django_captur
         response = client.get(path)
         assert response["ETag"] and response["Cache-Control"]
         assert client.get(path, HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
+        # One type whatever is asked: browsers, each writing Accept its own way, share one answer in every cache.
+        assert "accept" not in {name.strip().lower() for name in response["Vary"].split(",")}
+        browser = client.get(path, HTTP_ACCEPT="text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+        assert browser["ETag"] == response["ETag"]
     first = client.get("/embed/v1/420102/")
     rule = DefaultPasswordRule.objects.get(slug="wuhan-fixed-1234")
     rule.value = "4321"

@@ -17,7 +17,7 @@
     if (!/^[0-9]{6}$/.test(region)) return;
     element.setAttribute("data-yibao-embedded", "true");
     var id = "yibao-" + (++counter) + "-" + Math.random().toString(36).slice(2, 8);
-    var query = ["embed_id=" + encodeURIComponent(id)];
+    var query = [];
     var cardType = element.getAttribute("data-yibao-card-type");
     var lang = element.getAttribute("data-yibao-lang");
     var sections = element.getAttribute("data-yibao-sections");
@@ -25,7 +25,10 @@
     if (lang) query.push("lang=" + encodeURIComponent(lang));
     if (sections) query.push("sections=" + encodeURIComponent(sections.replace(/\s+/g, "")));
     var frame = document.createElement("iframe");
-    frame.src = origin + "/embed/v1/" + region + "/?" + query.join("&");
+    // The frame's id goes in the fragment, which no server sees: every frame of a widget is one address, which
+    // browsers and caches on the way keep once.
+    frame.src = origin + "/embed/v1/" + region + "/" + (query.length ? "?" + query.join("&") : "") +
+      "#embed_id=" + encodeURIComponent(id);
     frame.title = element.getAttribute("data-yibao-title") || (lang === "en" ? titles.en : titles.zh);
     frame.loading = "lazy";
     frame.style.width = "100%";
