@@ -100,7 +100,7 @@ class BatchedCounts:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        # cache key → [shared count last seen, requests not yet added, window end, period]
+        # cache key → [shared count last seen, requests not yet added, window end, period, requests being added]
         self.entries: dict[str, list[int]] = {}
         self.flushed_at = time.monotonic()
         self.failed_until = 0.0
@@ -120,8 +120,9 @@ class BatchedCounts:
             entry = self.entries.get(key)
             first = entry is None
             if first:
-                entry = self.entries[key] = [0, 0, window, period]
-            admitted = entry[0] + entry[1] < limit
+                entry = self.entries[key] = [0, 0, window, period, 0]
+            # What is on its way to the shared count counts too, until the count that includes it comes back.
+            admitted = entry[0] + entry[4] + entry[1] < limit
             if admitted:
                 entry[1] += 1
             due = first or not admitted or entry[1] >= self.batch(limit) or now - self.flushed_at >= self.SECONDS
@@ -139,8 +140,9 @@ class BatchedCounts:
             now = int(time.time())
             self.entries = {key: entry for key, entry in self.entries.items() if entry[2] > now}
             pending = [(key, entry[1], entry[3]) for key, entry in self.entries.items() if entry[1]]
-            for key, _count, _period in pending:
+            for key, count, _period in pending:
                 self.entries[key][1] = 0
+                self.entries[key][4] += count
             self.flushed_at = time.monotonic()
         if not pending:
             return
@@ -150,11 +152,15 @@ class BatchedCounts:
             # Redis or another shared cache failing: what was held is lost to the shared count (it was answered),
             # and for a second every request goes the full way, where the fallback counts.
             self.failed_until = time.monotonic() + 1.0
-            return
+            counts = [None] * len(pending)
         with self.lock:
-            for (key, _count, _period), shared in zip(pending, counts, strict=True):
-                if key in self.entries:
-                    self.entries[key][0] = shared
+            for (key, count, _period), shared in zip(pending, counts, strict=True):
+                entry = self.entries.get(key)
+                if entry is not None:
+                    entry[4] -= count
+                    if shared is not None:
+                        # Replies to flushes made at once by two threads may come back in any order.
+                        entry[0] = max(entry[0], shared)
 
     @staticmethod
     def add(pending: list[tuple[str, int, int]]) -> list[int]:
