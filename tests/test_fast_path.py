@@ -245,7 +245,7 @@ def test_a_publish_or_a_new_day_ends_what_the_memo_holds(wsgi, settings):
 
 
 def test_the_memo_counts_every_answer_against_the_throttle(wsgi, settings):
-    """In batches (of 5 for a limit of 40), yet exactly within one worker: what it has not yet added, it knows."""
+    """In batches (of 2 for a limit of 40), yet exactly within one worker: what it has not yet added, it knows."""
     settings.API_ANON_THROTTLE_RATE = "40/min"
     before = memo_answers()
     statuses = [wsgi.get(LOOKUP, REMOTE_ADDR="10.9.0.1")[0][:3] for _ in range(45)]

@@ -90,10 +90,11 @@ class BatchedCounts:
     An address seen for the first time in a window is counted at once, which tells the worker the shared count. After
     that a request is admitted here only while that count plus what the worker has not yet added stays within the
     limit; once it would not, the worker adds what it holds and lets the full path count the request exactly (and
-    refuse it). A worker thus admits at most one batch the others do not know of yet: with W workers serving one
-    address, the limit can be overshot by W batches in a window. A batch is an eighth of the limit, at most BATCH
-    (a limit under 16 is counted exactly, one round trip each). If the shared cache fails, nothing is admitted here
-    for a second (the full path's own fallback counts meanwhile)."""
+    refuse it). Each worker thus admits at most one batch past what it knows of the others, and the full path, which
+    sees only what has reached the shared count, at most one batch per worker past the limit: with W workers serving
+    one address, the limit can be overshot by 2 × W batches in a window. A batch is a sixteenth of the limit, at most
+    BATCH (a limit under 32 is counted exactly, one round trip each). If the shared cache fails, nothing is admitted
+    here for a second (the full path's own fallback counts meanwhile)."""
 
     BATCH = 16
     SECONDS = 0.5
@@ -132,7 +133,7 @@ class BatchedCounts:
 
     @classmethod
     def batch(cls, limit: int) -> int:
-        return max(1, min(cls.BATCH, limit // 8))
+        return max(1, min(cls.BATCH, limit // 16))
 
     def flush(self) -> None:
         """Adds what this worker holds to the shared counts, and learns them."""
