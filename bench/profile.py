@@ -14,8 +14,8 @@ from collections import Counter
 from pathlib import Path
 
 PY_SPY = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-# Where a request starts inside a worker.
-REQUEST_FRAME = "WSGIHandler.__call__ (django/core/handlers/wsgi.py)"
+# Where a request starts inside a worker: the answer memo, which kb/wsgi.py wraps around Django, takes every one.
+REQUEST_FRAME = "AnswerMemo.__call__ (curation/api/fastpath.py)"
 LINE_NUMBER = re.compile(r":\d+\)$")
 
 
