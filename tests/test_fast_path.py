@@ -253,3 +253,24 @@ def test_the_memo_counts_every_answer_against_the_throttle(wsgi, settings):
     assert memo_answers() - before >= 35
     # Another address is counted on its own.
     assert wsgi.get(LOOKUP, REMOTE_ADDR="10.9.0.2")[0].startswith("200")
+
+
+def test_what_fails_in_the_memo_is_left_to_django(wsgi, settings):
+    """The primary away when the memo reads the revision: Django answers, with its own fallbacks and error handling."""
+    from django.db import OperationalError
+
+    settings.PUBLIC_REVISION_MEMO_SECONDS = 0
+    wsgi.get(LOOKUP)
+    before = memo_answers()
+    with mock.patch("curation.api.fastpath.current_revision", side_effect=OperationalError("primary away")):
+        status, headers, _body = wsgi.get(LOOKUP)
+    assert status.startswith("200") and memo_answers() == before and "X-Request-ID" in headers
+
+
+def test_a_query_with_a_parameter_that_changes_no_answer_takes_no_place_in_the_memo(wsgi):
+    for n in range(3):
+        wsgi.get(f"{LOOKUP}&_={n}")
+    before = memo_answers()
+    wsgi.get(f"{LOOKUP}&_=2")
+    assert memo_answers() == before
+    assert not any("_=" in (key[9] or "") for key in wsgi.application.answers)

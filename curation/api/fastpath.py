@@ -17,6 +17,7 @@ public revision stays the one it was made under, without building a request, run
 """
 
 import datetime
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -25,6 +26,7 @@ from types import SimpleNamespace
 from django.conf import settings
 from django.core.handlers.base import BaseHandler
 from django.core.handlers.exception import convert_exception_to_response
+from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpRequest, HttpResponse
 from django.http.request import HttpHeaders
 from django.utils import timezone
@@ -33,8 +35,11 @@ from django_prometheus.middleware import Metrics
 
 from curation.api.caching import ANSWER_REVISION, CACHED_PREFIXES, PUBLIC_ANSWERS, PublicAnswer
 from curation.revisions import anonymous_read, current_revision
+from kb.api.guards import IGNORED_PARAMETERS
 from kb.api.throttling import EXPORT_PATH, BatchedCounts
 from kb.observability import log_request, request_id_for
+
+logger = logging.getLogger(__name__)
 
 # What these do is needed only by staff and the signed-in: the admin's session, sign-in and its lock-out, messages,
 # the CSRF token of forms, the history's user; and static files, which live under another prefix.
@@ -128,27 +133,42 @@ VARIES_ON = frozenset({"accept", "accept-language", "accept-encoding", "origin",
 PERSONAL = ("HTTP_AUTHORIZATION", "HTTP_COOKIE", "CONTENT_LENGTH", "HTTP_TRANSFER_ENCODING")
 
 
+def ignored_parameters(environ: dict) -> bool:
+    """Whether the query carries a parameter that changes no answer (`_`, a widget's `embed_id`): each new value would
+    take a place in the memo for an answer it already holds, so such requests are answered by Django's own cache."""
+    names = {part.partition("=")[0] for part in environ.get("QUERY_STRING", "").split("&")}
+    return bool(names & (IGNORED_PARAMETERS | {"embed_id"}))
+
+
 class Memoised:
     """One answer as Django gave it, and what it is valid for."""
 
-    __slots__ = ("body", "counters", "headers", "request_id_at", "revision", "sizes", "status", "timers", "until")
+    __slots__ = (
+        "body", "counters", "headers", "path", "request_id_at", "revision", "sizes", "status", "timers", "until",
+    )  # fmt: skip
 
-    def __init__(self, revision: str, status: str, headers: list[tuple[str, str]], body: bytes, method: str):
-        self.revision = revision
-        # Answers for "today" (the lookup's default `on`, Last-Modified) hold until the next local midnight.
-        tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    def __init__(self, environ: dict, day: datetime.date, status: str, headers: list[tuple[str, str]], body: bytes):
+        self.revision = environ[ANSWER_REVISION]
+        # Answers for "today" (the lookup's default `on`, Last-Modified) hold until the midnight after the day the
+        # request began on: one that ran across midnight is never given again.
+        tomorrow = day + datetime.timedelta(days=1)
         midnight = datetime.datetime.combine(tomorrow, datetime.time(), tzinfo=timezone.get_current_timezone())
         self.until = midnight.timestamp()
         self.status, self.body = status, body
+        # The path as Django's request names it in the log.
+        self.path = WSGIRequest(environ).path
         self.request_id_at = next(i for i, (name, _value) in enumerate(headers) if name == "X-Request-ID")
         self.headers = headers
         # django-prometheus' counts, as its middleware make them for an answer no view gave (a 304, a cached one).
         metrics, code, view = Metrics.get_instance(), status.split(" ", 1)[0], "<unnamed view>"
+        method = environ["REQUEST_METHOD"]
+        # Scheme and the proxy's header are both in the key: the transport is the stored request's.
+        transport = "https" if WSGIRequest(environ).is_secure() else "http"
         self.counters = [
             metrics.requests_total,
             metrics.responses_total,
             metrics.requests_by_method.labels(method=method),
-            metrics.requests_by_transport.labels(transport="http"),
+            metrics.requests_by_transport.labels(transport=transport),
             metrics.responses_by_status.labels(status=code),
             metrics.responses_by_status_view_method.labels(status=code, view=view, method=method),
             metrics.responses_by_charset.labels(charset="utf-8"),
@@ -170,11 +190,13 @@ class AnswerMemo:
 
     SIZE = 512
     MAX_BODY = 1 << 20
+    MAX_BYTES = 32 << 20
 
     def __init__(self, application) -> None:
         self.application = application
         self.lock = threading.Lock()
         self.answers: OrderedDict[tuple, Memoised] = OrderedDict()
+        self.bytes = 0
         self.counts = BatchedCounts()
 
     @staticmethod
@@ -193,9 +215,15 @@ class AnswerMemo:
         if key is None:
             return self.application(environ, start_response)
         started = time.perf_counter()
-        answer = self.answers.get(key)
-        if answer is not None and self.valid(answer) and self.admitted(environ):
-            return self.answer(answer, environ, start_response, started)
+        try:
+            answer = self.answers.get(key)
+            if answer is not None and self.valid(answer) and self.admitted(environ):
+                return self.answer(key, answer, environ, start_response, started)
+        except Exception:
+            # Whatever fails here (the primary away when the revision is read, an address the throttle cannot read)
+            # is Django's to answer, with its error handling, replica fallback, logs and metrics.
+            logger.warning("answer memo passed a request on to Django", exc_info=True)
+        day = timezone.localdate()
         given: list = []
 
         def keep_status(status, headers, exc_info=None):
@@ -211,8 +239,11 @@ class AnswerMemo:
         finally:
             if hasattr(body, "close"):
                 body.close()
-        if len(content) <= self.MAX_BODY:
-            self.keep(key, Memoised(revision, given[0], list(given[1]), content, environ["REQUEST_METHOD"]))
+        if len(content) <= self.MAX_BODY and not ignored_parameters(environ):
+            try:
+                self.keep(key, Memoised(environ, day, given[0], list(given[1]), content))
+            except Exception:
+                logger.warning("answer memo could not keep an answer", exc_info=True)
         return [content]
 
     @staticmethod
@@ -247,22 +278,30 @@ class AnswerMemo:
 
     def keep(self, key: tuple, answer: Memoised) -> None:
         with self.lock:
+            replaced = self.answers.pop(key, None)
+            self.bytes += len(answer.body) - (len(replaced.body) if replaced is not None else 0)
             self.answers[key] = answer
-            self.answers.move_to_end(key)
-            while len(self.answers) > self.SIZE:
-                self.answers.popitem(last=False)
+            while len(self.answers) > self.SIZE or self.bytes > self.MAX_BYTES:
+                _key, evicted = self.answers.popitem(last=False)
+                self.bytes -= len(evicted.body)
 
-    def answer(self, answer: Memoised, environ: dict, start_response, started: float) -> list[bytes]:
+    def answer(self, key: tuple, answer: Memoised, environ: dict, start_response, started: float) -> list[bytes]:
+        with self.lock:
+            # The least recently given goes first when the memo is full.
+            if key in self.answers:
+                self.answers.move_to_end(key)
         request_id = request_id_for(environ.get("HTTP_X_REQUEST_ID", ""))
         headers = answer.headers.copy()
         headers[answer.request_id_at] = ("X-Request-ID", request_id)
         start_response(answer.status, headers)
         for counter in answer.counters:
             counter.inc()
+        if environ.get("HTTP_X_REQUESTED_WITH") == "XMLHttpRequest":
+            Metrics.get_instance().requests_ajax.inc()
         elapsed = time.perf_counter() - started
         for timer in answer.timers:
             timer.observe(elapsed)
-        log_request(
-            request_id, environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""), int(answer.status[:3]), started
-        )
+        for histogram, value in answer.sizes:
+            histogram.observe(value)
+        log_request(request_id, environ["REQUEST_METHOD"], answer.path, int(answer.status[:3]), started)
         return [answer.body]

@@ -90,11 +90,12 @@ class BatchedCounts:
     An address seen for the first time in a window is counted at once, which tells the worker the shared count. After
     that a request is admitted here only while that count plus what the worker has not yet added stays within the
     limit; once it would not, the worker adds what it holds and lets the full path count the request exactly (and
-    refuse it). Each worker thus admits at most one batch past what it knows of the others, and the full path, which
-    sees only what has reached the shared count, at most one batch per worker past the limit: with W workers serving
-    one address, the limit can be overshot by 2 × W batches in a window. A batch is a sixteenth of the limit, at most
-    BATCH (a limit under 32 is counted exactly, one round trip each). If the shared cache fails, nothing is admitted
-    here for a second (the full path's own fallback counts meanwhile)."""
+    refuse it). While a batch is on its way to the shared count, a worker admits at most one more (the rest go the full
+    way), so it admits at most two batches past what it knows of the others, and the full path, which sees only what
+    has reached the shared count, at most one batch per worker past the limit: with W workers serving one address,
+    the limit can be overshot by 3 × W batches in a window. A batch is a sixteenth of the limit, at most BATCH (a
+    limit under 32 is added one request at a time). If the shared cache fails, nothing is admitted here for a second
+    (the full path's own fallback counts meanwhile)."""
 
     BATCH = 16
     SECONDS = 0.5
@@ -105,6 +106,7 @@ class BatchedCounts:
         self.entries: dict[str, list[int]] = {}
         self.flushed_at = time.monotonic()
         self.failed_until = 0.0
+        self.pruned_at = 0
 
     def admit(self, request, scope: str, rate: str | None) -> bool:
         """Whether this request may be answered without counting it in the shared cache now (it is counted later)."""
@@ -123,10 +125,11 @@ class BatchedCounts:
             if first:
                 entry = self.entries[key] = [0, 0, window, period, 0]
             # What is on its way to the shared count counts too, until the count that includes it comes back.
-            admitted = entry[0] + entry[4] + entry[1] < limit
+            batch = self.batch(limit)
+            admitted = entry[0] + entry[4] + entry[1] < limit and (entry[4] == 0 or entry[1] < batch)
             if admitted:
                 entry[1] += 1
-            due = first or not admitted or entry[1] >= self.batch(limit) or now - self.flushed_at >= self.SECONDS
+            due = first or not admitted or entry[1] >= batch or now - self.flushed_at >= self.SECONDS
         if due:
             self.flush()
         return admitted and now >= self.failed_until
@@ -139,7 +142,10 @@ class BatchedCounts:
         """Adds what this worker holds to the shared counts, and learns them."""
         with self.lock:
             now = int(time.time())
-            self.entries = {key: entry for key, entry in self.entries.items() if entry[2] > now}
+            if now != self.pruned_at:
+                # Windows that have ended are forgotten, once a second rather than on every flush.
+                self.entries = {key: entry for key, entry in self.entries.items() if entry[2] > now or entry[4]}
+                self.pruned_at = now
             pending = [(key, entry[1], entry[3]) for key, entry in self.entries.items() if entry[1]]
             for key, count, _period in pending:
                 self.entries[key][1] = 0
