@@ -155,15 +155,16 @@ class Memoised:
         midnight = datetime.datetime.combine(tomorrow, datetime.time(), tzinfo=timezone.get_current_timezone())
         self.until = midnight.timestamp()
         self.status, self.body = status, body
-        # The path as Django's request names it in the log.
-        self.path = WSGIRequest(environ).path
+        # The path as Django's request names it in the log, and its transport as the metrics do (scheme and the
+        # proxy's header are both in the key).
+        request = WSGIRequest(environ)
+        self.path = request.path
+        transport = "https" if request.is_secure() else "http"
         self.request_id_at = next(i for i, (name, _value) in enumerate(headers) if name == "X-Request-ID")
         self.headers = headers
         # django-prometheus' counts, as its middleware make them for an answer no view gave (a 304, a cached one).
         metrics, code, view = Metrics.get_instance(), status.split(" ", 1)[0], "<unnamed view>"
         method = environ["REQUEST_METHOD"]
-        # Scheme and the proxy's header are both in the key: the transport is the stored request's.
-        transport = "https" if WSGIRequest(environ).is_secure() else "http"
         self.counters = [
             metrics.requests_total,
             metrics.responses_total,

@@ -17,12 +17,6 @@ RULES = "/api/v1/password-rules/"
 SOURCES = "/api/v1/sources/"
 
 
-@pytest.fixture
-def four_eyes():
-    with override_settings(FOUR_EYES=True):
-        yield
-
-
 def tag(body: dict) -> str:
     return f'"v{body["version"]}"'
 

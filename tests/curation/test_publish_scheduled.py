@@ -12,6 +12,7 @@ from curation.choices import AuditAction
 from curation.models import AuditEntry
 from passwords.models import DefaultPasswordRule
 from tests.factories import make_rule
+from tests.staff import read_etag, rule_body, staff_client, write
 
 pytestmark = pytest.mark.django_db
 
@@ -105,70 +106,64 @@ def edit_in_the_admin(api_client, slug: str, value: str) -> None:
     assert response.redirect_chain[0][0] != url, response.content.decode()
 
 
+PATH = "/api/v1/password-rules/api-test-rule/"
+
+
+def submitted_and_scheduled(author, scheduler) -> datetime.datetime:
+    """A rule the author wrote and submitted, which the scheduling publisher approved for half an hour from now."""
+    created = write(author, "post", "/api/v1/password-rules/", rule_body(value="135790"))
+    assert created.status_code == 201, created.content
+    assert write(author, "post", f"{PATH}submit/", etag=created["ETag"]).status_code == 200
+    when = minutes(30)
+    scheduled = write(
+        scheduler, "post", f"{PATH}schedule/", {"publish_at": when.isoformat()}, read_etag(scheduler, PATH)
+    )
+    assert scheduled.status_code == 200, scheduled.content
+    return when
+
+
 @pytest.mark.parametrize(
     "later_editor", ["another publisher", "the scheduling publisher", "another publisher in the admin"]
 )
-def test_under_four_eyes_what_changed_after_scheduling_is_not_published_by_the_scheduler(client, later_editor):
+def test_under_four_eyes_what_changed_after_scheduling_is_not_published_by_the_scheduler(
+    four_eyes, client, later_editor
+):
     """Four eyes holds through the scheduler: a publisher approves a version by scheduling it, and a save after that
     (by anyone) is a version nobody else has seen. The run refuses it and takes the time off; scheduling again by
     a publisher other than the last editor puts it live."""
-    from django.test import override_settings
+    author = staff_client("editors", "author")
+    scheduler = staff_client("publishers", "scheduler")
+    other = staff_client("publishers", "other-publisher")
+    when = submitted_and_scheduled(author, scheduler)
 
-    from tests.staff import read_etag, rule_body, staff_client, write
+    changer = scheduler if later_editor == "the scheduling publisher" else other
+    if later_editor.endswith("in the admin"):
+        edit_in_the_admin(changer, "api-test-rule", "975310")
+    else:
+        edited = write(changer, "patch", PATH, {"value": "975310"}, read_etag(changer, PATH))
+        assert edited.status_code == 200, edited.content
 
-    with override_settings(FOUR_EYES=True):
-        author = staff_client("editors", "author")
-        scheduler = staff_client("publishers", "scheduler")
-        other = staff_client("publishers", "other-publisher")
-        path = "/api/v1/password-rules/api-test-rule/"
-        created = write(author, "post", "/api/v1/password-rules/", rule_body(value="135790"))
-        assert created.status_code == 201, created.content
-        assert write(author, "post", f"{path}submit/", etag=created["ETag"]).status_code == 200
-        when = minutes(30)
-        scheduled = write(
-            scheduler, "post", f"{path}schedule/", {"publish_at": when.isoformat()}, read_etag(scheduler, path)
-        )
-        assert scheduled.status_code == 200, scheduled.content
+    published, refused = workflow.publish_due(now=when + datetime.timedelta(minutes=1))
+    assert published == [] and [obj.slug for obj, _ in refused] == ["api-test-rule"]
+    assert refused[0][1].code == "changed_after_schedule"
+    assert client.get(PATH).status_code == 404
+    rule = DefaultPasswordRule.objects.get(slug="api-test-rule")
+    assert (rule.status, rule.value, rule.publish_at) == ("in_review", "975310", None)
+    assert AuditEntry.objects.filter(
+        action=AuditAction.SCHEDULE, object_id=rule.pk, user=None, detail__startswith="cancelled"
+    ).exists()
+    assert workflow.publish_due(now=when + datetime.timedelta(minutes=2)) == ([], [])
 
-        changer = scheduler if later_editor == "the scheduling publisher" else other
-        if later_editor.endswith("in the admin"):
-            edit_in_the_admin(changer, "api-test-rule", "975310")
-        else:
-            edited = write(changer, "patch", path, {"value": "975310"}, read_etag(changer, path))
-            assert edited.status_code == 200, edited.content
-
-        published, refused = workflow.publish_due(now=when + datetime.timedelta(minutes=1))
-        assert published == [] and [obj.slug for obj, _ in refused] == ["api-test-rule"]
-        assert refused[0][1].code == "changed_after_schedule"
-        assert client.get(path).status_code == 404
-        rule = DefaultPasswordRule.objects.get(slug="api-test-rule")
-        assert (rule.status, rule.value, rule.publish_at) == ("in_review", "975310", None)
-        assert AuditEntry.objects.filter(
-            action=AuditAction.SCHEDULE, object_id=rule.pk, user=None, detail__startswith="cancelled"
-        ).exists()
-        assert workflow.publish_due(now=when + datetime.timedelta(minutes=2)) == ([], [])
-
-        # A publisher who did not make the last change reviews it and schedules it again.
-        reviewer = scheduler if changer is not scheduler else other
-        again = write(reviewer, "post", f"{path}schedule/", {"publish_at": when.isoformat()}, read_etag(reviewer, path))
-        assert again.status_code == 200, again.content
-        published, refused = workflow.publish_due(now=when + datetime.timedelta(minutes=1))
-        assert [obj.slug for obj in published] == ["api-test-rule"] and refused == []
-        assert client.get(path).json()["value"] == "975310"
+    # A publisher who did not make the last change reviews it and schedules it again.
+    reviewer = scheduler if changer is not scheduler else other
+    again = write(reviewer, "post", f"{PATH}schedule/", {"publish_at": when.isoformat()}, read_etag(reviewer, PATH))
+    assert again.status_code == 200, again.content
+    published, refused = workflow.publish_due(now=when + datetime.timedelta(minutes=1))
+    assert [obj.slug for obj in published] == ["api-test-rule"] and refused == []
+    assert client.get(PATH).json()["value"] == "975310"
 
 
-def test_under_four_eyes_content_scheduled_and_left_alone_is_published():
-    from django.test import override_settings
-
-    from tests.staff import read_etag, rule_body, staff_client, write
-
-    with override_settings(FOUR_EYES=True):
-        author = staff_client("editors", "author")
-        scheduler = staff_client("publishers", "scheduler")
-        path = "/api/v1/password-rules/api-test-rule/"
-        created = write(author, "post", "/api/v1/password-rules/", rule_body(value="135790"))
-        write(author, "post", f"{path}submit/", etag=created["ETag"])
-        when = minutes(30)
-        write(scheduler, "post", f"{path}schedule/", {"publish_at": when.isoformat()}, read_etag(scheduler, path))
-        published, refused = workflow.publish_due(now=when)
-        assert [obj.slug for obj in published] == ["api-test-rule"] and refused == []
+def test_under_four_eyes_content_scheduled_and_left_alone_is_published(four_eyes):
+    when = submitted_and_scheduled(staff_client("editors", "author"), staff_client("publishers", "scheduler"))
+    published, refused = workflow.publish_due(now=when)
+    assert [obj.slug for obj in published] == ["api-test-rule"] and refused == []

@@ -22,12 +22,6 @@ pytestmark = pytest.mark.django_db
 QUEUE = "/admin/review-queue/"
 
 
-@pytest.fixture
-def four_eyes():
-    with override_settings(FOUR_EYES=True):
-        yield
-
-
 def change_url(obj) -> str:
     return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
 
