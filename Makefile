@@ -46,7 +46,7 @@ tools:
 TEST_WORKERS ?= 2
 test: install
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=kb.settings_test
-	$(BIN)/pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+	$(BIN)/pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile) $(TEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -20,10 +20,14 @@ from scripts.servers import free_port, populate, production_env, start_gunicorn,
 
 PG_BIN = next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)), "")
 
-pytestmark = pytest.mark.skipif(
-    not (PG_BIN and os.geteuid() == 0 and shutil.which("runuser")),
-    reason="needs PostgreSQL's server binaries and root (to run them as the postgres user)",
-)
+# Builds its own database and servers: DATABASE_URL changes nothing here (.ci/run runs it once).
+pytestmark = [
+    pytest.mark.own_database,
+    pytest.mark.skipif(
+        not (PG_BIN and os.geteuid() == 0 and shutil.which("runuser")),
+        reason="needs PostgreSQL's server binaries and root (to run them as the postgres user)",
+    ),
+]
 
 
 def as_postgres(*command: str) -> None:

@@ -17,6 +17,9 @@ import pytest
 
 from scripts.servers import ROOT, free_port, populate, production_env, staff_token, start_gunicorn, stop
 
+# Builds its own database and servers: DATABASE_URL changes nothing here (.ci/run runs it once).
+pytestmark = pytest.mark.own_database
+
 SPECTRAL = ROOT / "tools" / "node_modules" / ".bin" / "spectral"
 GENERATOR = Path(sys.executable).with_name("openapi-python-client")
 PACKAGE = "yibao_kb_client"

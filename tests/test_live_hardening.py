@@ -18,7 +18,11 @@ import pytest
 from scripts.servers import free_port, populate, production_env, staff_token, start_gunicorn, stop
 
 REDIS_SERVER = shutil.which("redis-server")
-pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="needs redis-server (Debian's redis-server package)")
+# Builds its own database and servers: DATABASE_URL changes nothing here (.ci/run runs it once).
+pytestmark = [
+    pytest.mark.own_database,
+    pytest.mark.skipif(REDIS_SERVER is None, reason="needs redis-server (Debian's redis-server package)"),
+]
 
 ANONYMOUS_RATE = 40
 EXPORT_RATE = 3

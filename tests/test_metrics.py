@@ -9,6 +9,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from scripts.servers import free_port, populate, production_env, start_gunicorn, stop
 
+# Builds its own database and servers: DATABASE_URL changes nothing here (.ci/run runs it once).
+pytestmark = pytest.mark.own_database
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):

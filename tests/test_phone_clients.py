@@ -17,6 +17,9 @@ import pytest
 
 from scripts.servers import free_port, populate, production_env, staff_token, start_gunicorn, stop
 
+# Builds its own database and servers: DATABASE_URL changes nothing here (.ci/run runs it once).
+pytestmark = pytest.mark.own_database
+
 PHONE = {"Accept-Encoding": "br, gzip", "User-Agent": "YibaoApp/2.1 (iPhone; iOS 18.1)"}
 LOOKUP = "/api/v1/lookup/?region=420102"
 PUBLIC = "public, max-age=300, stale-while-revalidate=3600, stale-if-error=86400"

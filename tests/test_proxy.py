@@ -36,6 +36,9 @@ from scripts.servers import (
     stop,
 )
 
+# Builds its own database and servers: DATABASE_URL changes nothing here (.ci/run runs it once).
+pytestmark = pytest.mark.own_database
+
 # Anonymous requests that reach the app, per client address and day: each test asks from addresses of its own.
 ANONYMOUS_RATE = 20
 LOOKUP = "/api/v1/lookup/?region=420102"

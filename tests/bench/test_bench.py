@@ -68,6 +68,7 @@ def test_the_report_compares_with_the_ceiling_and_names_each_target():
     assert "MISSED a publish visible through Varnish within 1 s: 1.40 s" in lines
 
 
+@pytest.mark.own_database
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk (Debian package) drives the load; .ci/run installs it")
 def test_the_whole_benchmark_runs_on_a_small_size(tmp_path):
     database = tmp_path / "bench.sqlite3"

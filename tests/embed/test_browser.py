@@ -37,9 +37,11 @@ ARTIFACTS = ROOT / "test-artifacts"
 AXE = ROOT / "tools" / "node_modules" / "axe-core" / "axe.min.js"
 LIGHTHOUSE = ROOT / "tools" / "node_modules" / ".bin" / "lighthouse"
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)"
-)
+# Builds its own database and servers: DATABASE_URL changes nothing here (.ci/run runs it once).
+pytestmark = [
+    pytest.mark.own_database,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)"),
+]
 
 
 @pytest.fixture(scope="module")
