@@ -5,20 +5,17 @@ import datetime
 from passwords.choices import Availability
 from procedures.choices import ProcedureKind
 
-from .cache import card_availability, published_card_type_media, region_chain, region_fragments, regions_with_content
+from .cache import (
+    COMPACT_PART,
+    card_availability,
+    published_card_type_media,
+    region_chain,
+    region_fragments,
+    regions_with_content,
+)
 from .precedence import for_audience, for_card_type, nearest_first, valid_on
-from .serializers import COMPACT
 
 KIND_ORDER = {kind: index for index, kind in enumerate(ProcedureKind.values)}
-
-
-def picked(value, fields: dict | None):
-    """`value` (a row, or a list of rows) with only the fields `fields` names, nested ones in their own shape."""
-    if fields is None:
-        return value
-    if isinstance(value, list):
-        return [picked(row, fields) for row in value]
-    return {name: picked(value[name], nested) for name, nested in fields.items()}
 
 
 def lookup_answer(
@@ -31,14 +28,12 @@ def lookup_answer(
     full: bool = False,
 ) -> dict | None:
     """The answer for `code`: compact unless `full`, with the optional sections named in `include`."""
-    answer = whole_answer(code=code, card_type=card_type, on=on, insurance=insurance)
+    answer = whole_answer(code=code, card_type=card_type, on=on, insurance=insurance, compact=not full)
     if answer is None:
         return None
     for section in ("channels", "faqs"):
         if section not in include:
             del answer[section]
-    if not full:
-        answer |= {section: picked(answer[section], fields) for section, fields in COMPACT.items()}
     return answer
 
 
@@ -64,7 +59,10 @@ def availability_in(codes: list[str], card_type: str | None, on: datetime.date) 
     return found
 
 
-def whole_answer(*, code: str, card_type: str | None, on: datetime.date, insurance: str | None = None) -> dict | None:
+def whole_answer(
+    *, code: str, card_type: str | None, on: datetime.date, insurance: str | None = None, compact: bool = False
+) -> dict | None:
+    """Every section, resolved; with `compact`, the rows of the sections serializers.COMPACT shapes in that shape."""
     chain = region_chain(code)
     if chain is None:
         return None
@@ -106,14 +104,26 @@ def whole_answer(*, code: str, card_type: str | None, on: datetime.date, insuran
         other_card = card_type is not None and faq["_card_types"] and card_type not in faq["_card_types"]
         if not about_elsewhere and not other_card:
             faqs[faq["slug"]] = {key: value for key, value in faq.items() if not key.startswith("_")}
+    rules = nearest_first(rules, codes, card_type=card_type)
+    policies = nearest_first(policies, codes, card_type=card_type)
+    if compact:
+        # Rows are resolved whole (precedence reads fields the compact shape leaves out), then shown compact.
+        def shown(part: str, rows: list[dict]) -> list[dict]:
+            return [fragments[row["resolved_from"]["code"]][COMPACT_PART][part][row["slug"]] for row in rows]
+
+        rules, policies, procedures = (
+            shown("rules", rules),
+            shown("policies", policies),
+            shown("procedures", procedures),
+        )
     return {
         "region": chain["region"],
         "card_type": card_type,
         "on": on.isoformat(),
         "insurance": insurance,
         "card_availability": availability,
-        "default_passwords": nearest_first(rules, codes, card_type=card_type),
-        "password_policy": nearest_first(policies, codes, card_type=card_type),
+        "default_passwords": rules,
+        "password_policy": policies,
         "procedures": procedures,
         "channels": sorted(gather("channels"), key=lambda c: (depth[c["region"]["code"]], c["kind"], c["name"])),
         "faqs": [faqs[slug] for slug in sorted(faqs)],

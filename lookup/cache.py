@@ -16,23 +16,35 @@ from django.utils.translation import get_language
 from curation.revisions import RevisionMemo, get_many, revision_key
 from passwords.selectors import published_availability_rows
 from procedures.api.serializers import ChannelSerializer
-from regions.models import NATIONAL_CODE, Region
-from regions.selectors import region_with_ancestors
+from regions.models import NATIONAL_CODE
+from regions.search import region_index
 
 from . import selectors
 from .serializers import (
+    COMPACT,
     CardAvailabilityRowSerializer,
     LookupFaqSerializer,
     LookupPolicySerializer,
     LookupProcedureSerializer,
-    LookupRegionSerializer,
     LookupRuleSerializer,
 )
 
 FRAGMENT_PARTS = ("rules", "policies", "procedures", "channels", "faqs")
+# The fragment's parts the compact answer shapes, by the answer's section they go to (serializers.COMPACT).
+COMPACT_SECTIONS = {"rules": "default_passwords", "policies": "password_policy", "procedures": "procedures"}
+COMPACT_PART = "compact"
 
 # Fragments, chains and sets a worker keeps in its own memory; their keys name the revision, so they never go stale.
 LOCAL = RevisionMemo(size=2048)
+
+
+def picked(value, fields: dict | None):
+    """`value` (a row, or a list of rows) with only the fields `fields` names, nested ones in their own shape."""
+    if fields is None:
+        return value
+    if isinstance(value, list):
+        return [picked(row, fields) for row in value]
+    return {name: picked(value[name], nested) for name, nested in fields.items()}
 
 
 def cached(key: str, build):
@@ -73,17 +85,26 @@ def regions_with_content() -> frozenset[str]:
 
 
 def region_chain(code: str) -> dict | None:
-    """The region as the lookup shows it, and the codes of its chain, nearest first; None for an unknown code."""
+    """The region as the lookup shows it, and the codes of its chain, nearest first; None for an unknown code.
 
-    def build():
-        try:
-            chain = region_with_ancestors(code=code)
-        except Region.DoesNotExist:
-            return {"unknown": True}
-        return {"region": plain(LookupRegionSerializer(chain[0]).data), "codes": [region.code for region in chain]}
-
-    found = cached(revision_key("chain", code, get_language()), build)
-    return None if found.get("unknown") else found
+    Read from the regions' index (regions/search.py), which each worker holds per revision: no query per region."""
+    chain = region_index().chain(code)
+    if chain is None:
+        return None
+    region, *ancestors = chain
+    return {
+        # As LookupRegionSerializer shows a region (tests/lookup pin the two alike).
+        "region": {
+            "code": region.code,
+            "name": region.name,
+            "full_name": region.name
+            if region.code == NATIONAL_CODE
+            else "".join(entry.name for entry in reversed(chain) if entry.code != NATIONAL_CODE),
+            "level": region.level,
+            "ancestors": [{"code": entry.code, "name": entry.name, "level": entry.level} for entry in ancestors],
+        },
+        "codes": [entry.code for entry in chain],
+    }
 
 
 def build_fragments(codes: list[str]) -> dict[str, dict[str, list]]:
@@ -109,7 +130,14 @@ def build_fragments(codes: list[str]) -> dict[str, dict[str, list]]:
         row["_card_types"] = [card_type.slug for card_type in faq.card_types.all()]
         for code in (regions & wanted) if regions else {NATIONAL_CODE} & wanted:
             fragments[code]["faqs"].append(row)
-    return plain(fragments)
+    fragments = plain(fragments)
+    # Each row as the compact answer shows it, by slug, picked once here rather than in every answer.
+    for fragment in fragments.values():
+        fragment[COMPACT_PART] = {
+            part: {row["slug"]: picked(row, COMPACT[section]) for row in fragment[part]}
+            for part, section in COMPACT_SECTIONS.items()
+        }
+    return fragments
 
 
 def region_fragments(codes: list[str]) -> dict[str, dict[str, list]]:

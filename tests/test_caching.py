@@ -268,3 +268,22 @@ def test_a_bump_rolled_back_with_its_savepoint_is_made_again(committed):
     committed(change)
     assert ContentRevision.objects.get().number == before + 1
     assert not DefaultPasswordRule.objects.filter(slug="rolled-back").exists()
+
+
+def test_each_coding_is_compressed_when_first_asked_for_and_then_served_stored(client, monkeypatch):
+    import brotli
+
+    from kb.api import encoding
+
+    compressed: list[str] = []
+    encode = encoding.encode
+    monkeypatch.setattr(encoding, "encode", lambda body, coding: compressed.append(coding) or encode(body, coding))
+    raw = client.get(LOOKUP)
+    assert "Content-Encoding" not in raw and compressed == []  # nobody asked it compressed
+    for _ in range(2):
+        answer = client.get(LOOKUP, HTTP_ACCEPT_ENCODING="br")
+        assert answer["Content-Encoding"] == "br" and brotli.decompress(answer.content) == raw.content
+    gzipped = client.get(LOOKUP, HTTP_ACCEPT_ENCODING="gzip")
+    assert gzipped["Content-Encoding"] == "gzip" and gzipped["ETag"] != answer["ETag"]
+    assert client.get(LOOKUP, HTTP_ACCEPT_ENCODING="br").content == answer.content
+    assert compressed == ["br", "gzip"]

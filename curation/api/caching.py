@@ -14,8 +14,8 @@ A publish bumps the public revision, so every key changes at once and nothing st
 Each concern is one middleware, outermost first: what caches on the way may do (`CacheControlMiddleware`), the
 throttle (kb.api.throttling), the staff answers' headers, the conditional GET, the response cache.
 
-Answers are stored with every content coding the site answers in (kb.api.encoding), compressed once when stored:
-a warm answer costs no compression. Each coding is its own representation, with its own ETag.
+Answers are stored with each content coding the site answers in (kb.api.encoding), compressed once, when first
+asked for: a warm answer costs no compression. Each coding is its own representation, with its own ETag.
 
 Staff tools send a token (`Authorization`) to /api/v1/: they may read drafts, so their answers are never cached,
 neither here nor by anyone on the way (`Cache-Control: private`, and every answer at /api/v1/ but a 429 varies on
@@ -37,7 +37,7 @@ from django.utils.translation import get_language
 from prometheus_client import Counter
 
 from curation.revisions import RevisionMemo, current_revision, fetch_many, store_many
-from kb.api.encoding import accepts_gzip, apply_coding, encoded_variants, preferred_coding
+from kb.api.encoding import accepts_gzip, apply_coding, preferred_coding, with_coding
 from kb.api.guards import IGNORED_PARAMETERS
 from kb.api.throttling import EXPORT_PATH, STAFF_PREFIX, signed
 
@@ -284,6 +284,14 @@ class ResponseCacheMiddleware:
         if stored is not None:
             PUBLIC_ANSWERS.labels("cache").inc()
             variants, headers, frameable = stored
+            added = with_coding(variants, answer.coding)
+            if added is not None:
+                # The first request for this coding compresses it; later ones find it stored.
+                variants = added
+                store_many(
+                    LOCAL_ANSWERS, {key: (variants, headers, frameable)}, answer.revision,
+                    settings.API_RESPONSE_CACHE_SECONDS,
+                )  # fmt: skip
             response = HttpResponse()
             for name, value in headers.items():
                 response[name] = value
@@ -295,7 +303,8 @@ class ResponseCacheMiddleware:
         if response.status_code != 200 or response.streaming:
             return response
         headers = {name: response[name] for name in STORED_HEADERS if response.has_header(name)}
-        variants = encoded_variants(response.content)
+        variants = {"identity": response.content}
+        variants = with_coding(variants, answer.coding) or variants
         stored = (variants, headers, getattr(response, "xframe_options_exempt", False))
         store_many(LOCAL_ANSWERS, {key: stored}, answer.revision, settings.API_RESPONSE_CACHE_SECONDS)
         return self.encoded(response, variants, answer)

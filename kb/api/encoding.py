@@ -1,7 +1,8 @@
 """Content codings: what a client takes (Accept-Encoding, RFC 9110 §12.5.3), and compressing answers for it.
 
-Public answers are compressed once, when the response cache stores them (curation/api/caching.py keeps every coding
-beside the raw bytes); `CompressionMiddleware` compresses only what is not stored (staff answers, errors, answers
+Public answers are compressed once per coding, when a client first asks for it (curation/api/caching.py keeps each
+coding beside the raw bytes): an answer no one asks compressed is never compressed, and a warm answer costs no
+compression. `CompressionMiddleware` compresses only what is not stored (staff answers, errors, answers
 to a request that missed no cache because none was kept), at the same levels, so that a client sees one coding per
 Accept-Encoding whichever path answered.
 """
@@ -82,11 +83,14 @@ def encode(body: bytes, coding: str) -> bytes:
     return body
 
 
-def encoded_variants(body: bytes) -> dict[str, bytes]:
-    """The body in every coding the site answers in (only as it is when compressing would not pay)."""
-    if len(body) < MIN_COMPRESSED_BYTES:
-        return {"identity": body}
-    return {"identity": body, **{coding: encode(body, coding) for coding in CODINGS}}
+def with_coding(variants: dict[str, bytes], coding: str) -> dict[str, bytes] | None:
+    """`variants` (the body as it is, under "identity", and in the codings compressed so far) with `coding` added,
+    or None when there is nothing to add: it is there already, is not one the site answers in, or compressing this
+    body would not pay."""
+    body = variants["identity"]
+    if coding in variants or coding not in CODINGS or len(body) < MIN_COMPRESSED_BYTES:
+        return None
+    return variants | {coding: encode(body, coding)}
 
 
 def apply_coding(response: HttpResponse, body: bytes, coding: str) -> HttpResponse:
