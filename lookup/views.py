@@ -101,7 +101,8 @@ class LookupView(APIView):
         ),
     )
     def get(self, request: Request) -> Response:
-        refuse_empty(request, LookupQuerySerializer().fields)
+        # The declared names, in order: a serializer instance would deep-copy every field once more per request.
+        refuse_empty(request, LookupQuerySerializer._declared_fields)
         query = LookupQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
