@@ -5,7 +5,9 @@ depend on who asks, so it is serialized once per content revision and language a
 region's fragment; a lookup then fetches at most four fragments and resolves precedence in Python. Most of the
 3,400 regions hold nothing of their own: the set of regions that do is cached too, so those cost nothing.
 After a publish, the first lookups rebuild the fragments they need (a fixed number of queries for any number of
-regions); from then on a lookup that is not itself cached costs one query, for its chain of regions.
+regions); from then on a lookup that is not itself cached costs no query: its chain of regions comes from the
+regions' index each worker holds (regions/search.py), and each fragment carries its rows in the compact answer's shape
+as well, picked once.
 """
 
 import json
