@@ -159,6 +159,33 @@ class LinksField(fields.Field):
         return sorted(getattr(instance, self.attribute).values_list("slug", flat=True))
 
 
+class OwnedRowsField(fields.Field):
+    """Rows an object owns (a procedure's steps, a card type's availability) in one column, replaced as a whole.
+    `save` checks the cell and leaves the rows, as the history records them, on the instance under
+    `_import_<attribute>` until the object is saved; `get_value` reads them from there, else from what the
+    resource's `prefetch_current` left under `_import_current_<attribute>`, else from `stored_rows`."""
+
+    def get_value(self, instance) -> list[dict]:
+        pending = instance.__dict__.get(f"_import_{self.attribute}")
+        if pending is not None:
+            return pending
+        if instance.pk is None:
+            return []
+        current = instance.__dict__.get(f"_import_current_{self.attribute}")
+        if current is not None:
+            return current
+        return self.stored_rows(instance)
+
+    def stored_rows(self, instance) -> list[dict]:
+        """The rows the saved instance owns, as the column shows them."""
+        raise NotImplementedError
+
+
+def validation_messages(error: ValidationError) -> Iterable[str]:
+    """Every message of a model's full_clean, field after field."""
+    return (message for messages in error.message_dict.values() for message in messages)
+
+
 class DateWidget(widgets.DateWidget):
     """Spreadsheets hand dates back as midnight datetimes; the model and the comparison want dates."""
 

@@ -21,7 +21,15 @@ from django.utils.translation import gettext as _
 from import_export import fields, widgets
 
 from curation.models import linked_rows
-from curation.resources import CodeOrSlugWidget, ContentResource, DateWidget, LinksField, SlugListWidget
+from curation.resources import (
+    CodeOrSlugWidget,
+    ContentResource,
+    DateWidget,
+    LinksField,
+    OwnedRowsField,
+    SlugListWidget,
+    validation_messages,
+)
 from regions.models import Region
 from sources.models import Source
 
@@ -103,7 +111,7 @@ class AvailabilityWidget(widgets.Widget):
         return "\n".join(rendered_line(row) for row in value or [])
 
 
-class AvailabilityField(fields.Field):
+class AvailabilityField(OwnedRowsField):
     """The availability column: each statement checked like the admin checks one, and written after the card type is
     saved, replacing every statement it had."""
 
@@ -145,8 +153,7 @@ class AvailabilityField(fields.Field):
             except ValidationError as error:
                 problems.extend(
                     _("Availability in %(region)s: %(message)s") % {"region": statement["region"], "message": message}
-                    for messages in error.message_dict.values()
-                    for message in messages
+                    for message in validation_messages(error)
                 )
             rows.append(availability)
         if problems:
@@ -154,15 +161,7 @@ class AvailabilityField(fields.Field):
         instance._import_availability = statements
         instance._import_availability_rows = rows
 
-    def get_value(self, instance) -> list[dict]:
-        pending = instance.__dict__.get("_import_availability")
-        if pending is not None:
-            return pending
-        if instance.pk is None:
-            return []
-        current = instance.__dict__.get("_import_current_availability")
-        if current is not None:
-            return current
+    def stored_rows(self, instance) -> list[dict]:
         rows = CardTypeAvailability.objects.filter(card_type=instance).select_related("region", "source")
         return [row.snapshot() for row in rows.order_by("region__code")]
 

@@ -18,7 +18,14 @@ from django.utils.translation import gettext as _
 from import_export import fields, widgets
 
 from curation.models import linked_rows
-from curation.resources import CodeOrSlugWidget, ContentResource, LinksField, SlugListWidget
+from curation.resources import (
+    CodeOrSlugWidget,
+    ContentResource,
+    LinksField,
+    OwnedRowsField,
+    SlugListWidget,
+    validation_messages,
+)
 from passwords.models import CardType
 from regions.models import Region
 from sources.models import Source
@@ -57,7 +64,7 @@ class StepsWidget(widgets.Widget):
         return "\n".join(lines)
 
 
-class StepsField(fields.Field):
+class StepsField(OwnedRowsField):
     """The steps column: checked like the admin checks a step, and written after the procedure is saved."""
 
     def save(self, instance, row, is_m2m=False, **kwargs) -> None:
@@ -84,23 +91,14 @@ class StepsField(fields.Field):
             except ValidationError as error:
                 problems.extend(
                     _("Step %(position)d: %(message)s") % {"position": step["position"], "message": message}
-                    for messages in error.message_dict.values()
-                    for message in messages
+                    for message in validation_messages(error)
                 )
         if problems:
             raise ValueError(" ".join(problems))
         instance._import_steps = steps
         instance._import_step_channels = channels
 
-    def get_value(self, instance) -> list[dict]:
-        pending = instance.__dict__.get("_import_steps")
-        if pending is not None:
-            return pending
-        if instance.pk is None:
-            return []
-        current = instance.__dict__.get("_import_current_steps")
-        if current is not None:
-            return current
+    def stored_rows(self, instance) -> list[dict]:
         return [
             step_row(step)
             for step in Step.objects.filter(procedure=instance)
