@@ -9,9 +9,9 @@ view with only SecurityMiddleware and CommonMiddleware (the ceiling), measured i
 
 "Warm" means the response cache holds the answer. "Cold" requests differ from each other in a parameter that changes
 the work little (the lookup's `on` date, a list's `updated_since` a microsecond apart, another region's detail), so
-every one of them misses the response cache and is computed anew, while the per-region fragments and the region
-chain behind the lookup are as warm as a running server keeps them. (A made-up parameter is a 400, and `_` is left
-out of the cache key: neither can miss the cache.)
+every one of them misses the response cache and is computed anew, while the per-region fragments behind the lookup
+and the regions' rendered rows behind lists and searches are as warm as a running server keeps them. (A made-up
+parameter is a 400, and `_` is left out of the cache key: neither can miss the cache.)
 """
 
 import argparse
@@ -250,6 +250,18 @@ def after_publish(counties: list[str], samples: int) -> tuple[float, int]:
     return sorted(times)[len(times) // 2], max(counts)
 
 
+def warm_rows() -> None:
+    """A running server has rendered every region's row after its first minutes (lists and searches reuse them)."""
+    from django.test import Client
+
+    from kb.api.pagination import MAX_PAGE_SIZE
+    from regions.models import Region
+
+    client = Client()
+    for page in range(1, Region.objects.count() // MAX_PAGE_SIZE + 2):
+        client.get(f"/api/v1/regions/?page_size={MAX_PAGE_SIZE}&page={page}")
+
+
 def warm_fragments(counties: list[str]) -> None:
     """A running server has every prefecture's and province's fragment cached after its first minutes."""
     from django.test import Client
@@ -436,6 +448,7 @@ def main() -> None:
         counties = list(Region.objects.filter(level="county").order_by("code").values_list("code", flat=True))
         publish_ms, publish_sql = after_publish(counties, samples=5 if args.smoke else 40)
         warm_fragments(counties)
+        warm_rows()
         warm_answer = Client().get(lookup)
         # The ceiling returns a body exactly as large as the lookup's.
         body_path.write_bytes(warm_answer.content)
