@@ -28,7 +28,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.profile import record, summarize
-from scripts.servers import ROOT, VARNISHD, create_postgres_database, free_port, start_gunicorn, start_varnish, stop
+from scripts.servers import (
+    ROOT,
+    VARNISHD,
+    create_postgres_database,
+    free_port,
+    start_gunicorn,
+    start_varnish,
+    stop,
+    wait_until_ready,
+)
 
 PYTHON = sys.executable
 WRK_SCRIPT = Path(__file__).resolve().parent / "paths.lua"
@@ -85,8 +94,39 @@ def parse_args() -> argparse.Namespace:
 
 def ports(args: argparse.Namespace) -> dict[str, int]:
     if not hasattr(args, "spare_ports"):
-        args.spare_ports = (free_port(), free_port())
-    return {"app": args.port, "bare": args.spare_ports[0], "proxy": args.spare_ports[1]}
+        args.spare_ports = (free_port(), free_port(), free_port())
+    return {"app": args.port, "bare": args.spare_ports[0], "proxy": args.spare_ports[1], "file": args.spare_ports[2]}
+
+
+NGINX = shutil.which("nginx") or next((path for path in ("/usr/sbin/nginx",) if os.access(path, os.X_OK)), None)
+# What this machine can serve at all for a body of the lookup's size: the same bytes from a file, by nginx.
+FILE_SERVED = "nginx: the same bytes from a file"
+
+
+def start_nginx(port: int, body: Path, workdir: Path, workers: int) -> subprocess.Popen:
+    """nginx in the foreground on 127.0.0.1:`port`, serving `body` as /ceiling.json with as little work as it can
+    (sendfile, no access log, keep-alive without a limit), as many workers as the benchmark's gunicorn."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    root = workdir / "root"
+    root.mkdir()
+    shutil.copy(body, root / "ceiling.json")
+    for path in (workdir.parent, workdir, root, root / "ceiling.json"):
+        path.chmod(0o755)  # nginx's workers run as an unprivileged user when it is started as root
+    temp = " ".join(
+        f"{kind}_temp_path {workdir / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    (workdir / "nginx.conf").write_text(
+        f"worker_processes {workers}; pid {workdir / 'nginx.pid'}; error_log {workdir / 'error.log'};\n"
+        "events { worker_connections 1024; }\n"
+        f"http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000000; {temp}\n"
+        f"  server {{ listen 127.0.0.1:{port}; root {root}; default_type application/json; }} }}\n"
+    )
+    server = subprocess.Popen(
+        [NGINX, "-p", str(workdir), "-c", str(workdir / "nginx.conf"), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    wait_until_ready(server, "nginx", f"http://127.0.0.1:{port}/ceiling.json")
+    return server
 
 
 def environment(args: argparse.Namespace, body_path: Path) -> dict[str, str]:
@@ -185,6 +225,7 @@ def scenarios(smoke: bool) -> tuple[list[Scenario], str]:
             True,
             f"/api/v1/regions/{neighbour}/",
         ),
+        *([Scenario(FILE_SERVED, ["/ceiling.json"], {}, "", server="file")] if NGINX else []),
         *(
             [
                 Scenario("through Varnish: lookup, warm", [lookup], {}, "", server="proxy"),
@@ -386,6 +427,12 @@ def report(results: list[Result], publish_ms: float, publish_sql: int, visible_s
                 "warm lookup through Varnish ≥ 8× ceiling", proxied.rps >= 8 * ceiling, f"{proxied.rps / ceiling:.2f}×"
             )
         )
+    from_file = by_name.get(FILE_SERVED)
+    if proxied is not None and from_file is not None:
+        lines.append(
+            f"       (nginx serves the lookup's bytes from a file at {from_file.rps / ceiling:.2f}× the ceiling: "
+            f"Varnish's warm lookup is {proxied.rps / from_file.rps:.0%} of that)"
+        )
     if visible_s is not None:
         lines.append(target("a publish visible through Varnish within 1 s", visible_s <= 1, f"{visible_s:.2f} s"))
     return lines
@@ -470,6 +517,8 @@ def main() -> None:
             servers.append(start_gunicorn(bare, port["bare"], workers=args.workers, ready_path="/bench/ceiling/"))
             if VARNISHD:
                 servers.append(start_varnish(port["proxy"], port["app"], workdir / "varnish"))
+            if NGINX:
+                servers.append(start_nginx(port["file"], body_path, workdir / "nginx", args.workers))
             etag = urllib.request.urlopen(f"http://127.0.0.1:{port['app']}{lookup}").headers["ETag"]
             county = lookup.split("region=")[1].split("&")[0]
             sizes = bytes_per_answer(port["app"], county)
