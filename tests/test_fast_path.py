@@ -255,6 +255,26 @@ def test_the_memo_counts_every_answer_against_the_throttle(wsgi, settings):
     assert wsgi.get(LOOKUP, REMOTE_ADDR="10.9.0.2")[0].startswith("200")
 
 
+def test_a_request_no_batch_admits_is_counted_at_once_and_still_answered_by_the_memo(wsgi, settings):
+    """A batch on its way to the shared count already: the memo counts the request there itself, exactly, rather
+    than leaving it to Django; only a request that count refuses reaches Django, for its 429."""
+    from kb.api.throttling import BatchedCounts
+
+    settings.API_ANON_THROTTLE_RATE = "5/min"
+    for _ in range(3):
+        assert wsgi.get(LOOKUP, REMOTE_ADDR="10.9.0.3")[0].startswith("200")
+    before = memo_answers()
+    with (
+        mock.patch.object(BatchedCounts, "admit", return_value=False),
+        mock.patch("django.core.handlers.wsgi.WSGIHandler.__call__", side_effect=AssertionError("Django ran")),
+    ):
+        assert [wsgi.get(LOOKUP, REMOTE_ADDR="10.9.0.3")[0][:3] for _ in range(2)] == ["200", "200"]
+    assert memo_answers() == before + 2
+    with mock.patch.object(BatchedCounts, "admit", return_value=False):
+        assert wsgi.get(LOOKUP, REMOTE_ADDR="10.9.0.3")[0].startswith("429")  # the sixth of five
+    assert memo_answers() == before + 2
+
+
 def test_what_fails_in_the_memo_is_left_to_django(wsgi, settings):
     """The primary away when the memo reads the revision: Django answers, with its own fallbacks and error handling."""
     from django.db import OperationalError

@@ -89,13 +89,14 @@ class BatchedCounts:
 
     An address seen for the first time in a window is counted at once, which tells the worker the shared count. After
     that a request is admitted here only while that count plus what the worker has not yet added stays within the
-    limit; once it would not, the worker adds what it holds and lets the full path count the request exactly (and
-    refuse it). While a batch is on its way to the shared count, a worker admits at most one more (the rest go the full
-    way), so it admits at most two batches past what it knows of the others, and the full path, which sees only what
-    has reached the shared count, at most one batch per worker past the limit: with W workers serving one address,
-    the limit can be overshot by 3 × W batches in a window. A batch is a sixteenth of the limit, at most BATCH (a
-    limit under 32 is added one request at a time). If the shared cache fails, nothing is admitted here for a second
-    (the full path's own fallback counts meanwhile)."""
+    limit; once it would not, the worker adds what it holds and the request is counted exactly (`seconds_to_wait`,
+    one round trip, as on the full path), which refuses it once the shared count is over. While a batch is on its way
+    to the shared count, a worker admits at most one more (the rest are counted exactly, one each), so it admits at
+    most two batches past what it knows of the others, and an exact count, which sees only what has reached the shared
+    count, at most one batch per worker past the limit: with W workers serving one address, the limit can be
+    overshot by 3 × W batches in a window. A batch is a sixteenth of the limit, at most BATCH (a limit under 32 is
+    added one request at a time). If the shared cache fails, nothing is admitted here for a second (the exact count's
+    own fallback, in the process's memory, counts meanwhile)."""
 
     BATCH = 16
     SECONDS = 0.5
