@@ -142,6 +142,8 @@ def environment(args: argparse.Namespace, body_path: Path) -> dict[str, str]:
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "API_ANON_THROTTLE_RATE": "100000000/m",
         "BENCH_CEILING_BODY": str(body_path),
+        # The same share of wrk's connections for each worker of both servers (gunicorn.conf.py says why).
+        "GUNICORN_WORKER_CONNECTIONS": str(-(-args.connections // args.workers)),
         "DJANGO_LOG_LEVEL": "WARNING",
     }
 
