@@ -265,8 +265,8 @@ class AnswerMemo:
         # The throttle's client address is read from the headers as Django's request would (kb/login_limits.py).
         asker = SimpleNamespace(META=environ, headers=HttpHeaders(environ), method=environ["REQUEST_METHOD"])
         rate = settings.API_ANON_THROTTLE_RATE
-        # Sending the overflow to Django instead made the memo's throughput collapse to Django's under one busy
-        # address: a worker slowed down waits longer for each batch, and so sends more the full way.
+        # Not Django's whole path for want of the one round trip it would make anyway: a worker slowed down waits
+        # longer for each batch, and would send ever more that way.
         if self.counts.admit(asker, "anonymous", rate):
             return True
         return seconds_to_wait(asker, scope="anonymous", rate=rate) is None
