@@ -12,7 +12,7 @@ import bisect
 import threading
 from dataclasses import dataclass
 
-from curation.revisions import current_revision
+from curation.revisions import RevisionMemo, current_revision
 
 from .names import folded, normalise
 
@@ -107,20 +107,20 @@ class RegionIndex:
 
 
 _lock = threading.Lock()
-# (public revision token, index): regions change only with the public revision (their import moves it).
-_index: tuple[str, RegionIndex] | None = None
+# The index of the current public revision: regions change only with it (their import moves it). A RevisionMemo, so
+# that whatever empties every worker memo (RevisionMemo.clear_all) empties this one too.
+_index = RevisionMemo(size=1)
 
 
 def region_index() -> RegionIndex:
-    global _index
     revision = current_revision().token
-    held = _index
-    if held is not None and held[0] == revision:
-        return held[1]
+    index = _index.get("index", revision)
+    if index is not None:
+        return index
     from .models import Region
 
     with _lock:
         fields = ("pk", "code", "name", "short_name", "pinyin", "initials", "level", "parent_id")
         index = RegionIndex([Entry(*row) for row in Region.objects.values_list(*fields)])
-        _index = (revision, index)
+        _index.set("index", index, revision)
     return index
