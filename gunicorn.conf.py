@@ -23,9 +23,10 @@ threads = int(os.environ.get("GUNICORN_THREADS", 4))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 # Idle keep-alive connections are closed after this many seconds, so that they do not pin threads.
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))
-# Connections a worker holds at once (gunicorn's default 1000). A worker at its limit accepts no more, so the others
-# take them: the benchmark sets its connections ÷ workers, since a burst of new keep-alive connections otherwise lands
-# mostly on one worker (14 of 16 was seen) and the run measures one process where it meant two.
+# Connections a worker holds at once (gunicorn's default 1000), of which it keeps at most this less `threads` idle
+# between requests (past that it closes a connection after its answer). A worker at its limit accepts no more, so the
+# others take them: the benchmark sets its connections ÷ workers, since a burst of new keep-alive connections
+# otherwise lands mostly on one worker (14 of 16 was seen) and the run measures one process where it meant two.
 worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", 1000))
 # No access log of gunicorn's own: the app logs every request as a JSON line with its request id (kb/observability.py).
 accesslog = None

@@ -142,8 +142,10 @@ def environment(args: argparse.Namespace, body_path: Path) -> dict[str, str]:
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "API_ANON_THROTTLE_RATE": "100000000/m",
         "BENCH_CEILING_BODY": str(body_path),
-        # The same share of wrk's connections for each worker of both servers (gunicorn.conf.py says why).
-        "GUNICORN_WORKER_CONNECTIONS": str(-(-args.connections // args.workers)),
+        # The same share of wrk's connections for each worker of both servers (gunicorn.conf.py says why). gunicorn
+        # keeps at most this less its 4 threads idle: past that, both servers close and wrk reopens connections alike.
+        # At least one above the threads, or gunicorn keeps none alive at all (a smoke run's 4 connections).
+        "GUNICORN_WORKER_CONNECTIONS": str(max(-(-args.connections // args.workers), 5)),
         "DJANGO_LOG_LEVEL": "WARNING",
     }
 

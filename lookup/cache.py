@@ -35,8 +35,11 @@ FRAGMENT_PARTS = ("rules", "policies", "procedures", "channels", "faqs")
 # The fragment's parts the compact answer shapes, by the answer's section they go to (serializers.COMPACT).
 COMPACT_SECTIONS = {"rules": "default_passwords", "policies": "password_policy", "procedures": "procedures"}
 COMPACT_PART = "compact"
+# Renamed whenever a fragment's shape changes: a worker of the previous release, or Redis holding its fragments
+# under an unchanged revision, must not hand one shape to code that reads the other.
+FRAGMENT_KEY = "fragment-with-compact"
 
-# Fragments, chains and sets a worker keeps in its own memory; their keys name the revision, so they never go stale.
+# Fragments and sets a worker keeps in its own memory; their keys name the revision, so they never go stale.
 LOCAL = RevisionMemo(size=2048)
 
 
@@ -144,4 +147,5 @@ def build_fragments(codes: list[str]) -> dict[str, dict[str, list]]:
 
 def region_fragments(codes: list[str]) -> dict[str, dict[str, list]]:
     language = get_language()
-    return get_many(LOCAL, {code: revision_key("fragment", code, language) for code in codes}, build_fragments)
+    keys = {code: revision_key(FRAGMENT_KEY, code, language) for code in codes}
+    return get_many(LOCAL, keys, build_fragments)

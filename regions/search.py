@@ -120,6 +120,10 @@ def region_index() -> RegionIndex:
     from .models import Region
 
     with _lock:
+        # Threads that arrived together after a publish: the first one built it.
+        index = _index.get("index", revision)
+        if index is not None:
+            return index
         fields = ("pk", "code", "name", "short_name", "pinyin", "initials", "level", "parent_id")
         index = RegionIndex([Entry(*row) for row in Region.objects.values_list(*fields)])
         _index.set("index", index, revision)

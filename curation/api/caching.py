@@ -51,6 +51,9 @@ NEGOTIATED_PREFIX = "/api/"
 NEGOTIATED_VARY = ("Accept", *VARY)
 # Rendered answers a worker keeps in its own memory (a lookup is some 80 kB): the hot ones skip Redis.
 LOCAL_ANSWERS = RevisionMemo(size=256)
+# Renamed whenever what is stored changes shape: since codings are added when first asked for, an entry may lack one
+# that a worker of the previous release expected to find.
+RESPONSE_KEY_PREFIX = "kb:answer:"
 
 
 # Parameters that do not change the answer (guards.IGNORED_PARAMETERS everywhere; the widget's `embed_id`, which
@@ -279,7 +282,7 @@ class ResponseCacheMiddleware:
         answer: PublicAnswer | None = getattr(request, "public_answer", None)
         if answer is None:
             return self.get_response(request)
-        key = f"kb:response:{answer.key}"
+        key = f"{RESPONSE_KEY_PREFIX}{answer.key}"
         stored = fetch_many(LOCAL_ANSWERS, {key: key}, answer.revision).get(key)
         if stored is not None:
             PUBLIC_ANSWERS.labels("cache").inc()

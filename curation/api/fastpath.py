@@ -187,7 +187,8 @@ class AnswerMemo:
     A request names it only with the very same keyed values; the public revision is checked on every answer (the
     worker's copy, PUBLIC_REVISION_MEMO_SECONDS old at most, as on the fast path) and the day too. The anonymous
     throttle still counts every answer (`BatchedCounts`: in batches, with a stated overshoot); a request it would not
-    admit at that moment is counted exactly at once, as the full path counts, and goes the full way only if refused.
+    admit at that moment is counted in the shared count at once, as the full path counts, and goes the full way only if
+    refused (where the full path counts it again: a refused client stays refused until its window ends).
     Request logs and metrics are written as for any answer."""
 
     SIZE = 512

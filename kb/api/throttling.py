@@ -158,7 +158,7 @@ class BatchedCounts:
             counts = self.add(pending)
         except Exception:
             # Redis or another shared cache failing: what was held is lost to the shared count (it was answered),
-            # and for a second every request goes the full way, where the fallback counts.
+            # and for a second every request is counted one by one, by the process's own fallback count.
             self.failed_until = time.monotonic() + 1.0
             counts = [None] * len(pending)
         with self.lock:
