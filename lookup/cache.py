@@ -18,7 +18,7 @@ from django.utils.translation import get_language
 from curation.revisions import RevisionMemo, get_many, revision_key
 from passwords.selectors import published_availability_rows
 from procedures.api.serializers import ChannelSerializer
-from regions.models import NATIONAL_CODE
+from regions.models import NATIONAL_CODE, address_name
 from regions.search import region_index
 
 from . import selectors
@@ -102,9 +102,7 @@ def region_chain(code: str) -> dict | None:
         "region": {
             "code": region.code,
             "name": region.name,
-            "full_name": region.name
-            if region.code == NATIONAL_CODE
-            else "".join(entry.name for entry in reversed(chain) if entry.code != NATIONAL_CODE),
+            "full_name": address_name(chain),
             "level": region.level,
             "ancestors": [{"code": entry.code, "name": entry.name, "level": entry.level} for entry in ancestors],
         },
