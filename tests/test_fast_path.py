@@ -255,6 +255,30 @@ def test_the_memo_counts_every_answer_against_the_throttle(wsgi, settings):
     assert wsgi.get(LOOKUP, REMOTE_ADDR="10.9.0.2")[0].startswith("200")
 
 
+def test_anonymous_reads_through_django_are_counted_in_batches_yet_exactly_within_a_worker(wsgi, settings):
+    """Answers the memo does not hold (each on another day) go through Django, whose throttle counts anonymous reads
+    as the memo does: the shared count is reached once per batch, and one worker still refuses the 41st of 40."""
+    from kb.api import throttling
+    from kb.api.throttling import BatchedCounts
+
+    settings.API_ANON_THROTTLE_RATE = "40/min"
+    with (
+        mock.patch.object(BatchedCounts, "add", autospec=True, side_effect=BatchedCounts.add) as shared,
+        mock.patch("kb.api.throttling.seconds_to_wait", wraps=throttling.seconds_to_wait) as one_by_one,
+    ):
+        statuses = [wsgi.get(f"{LOOKUP}&on=2025-01-{day:02}", REMOTE_ADDR="10.9.0.4")[0][:3] for day in range(1, 31)]
+        assert statuses == ["200"] * 30
+        # Batches of 2 for a limit of 40 (a sixteenth), and the first request counted at once.
+        assert shared.call_count <= 16
+        one_by_one.assert_not_called()
+        statuses += [wsgi.get(f"{LOOKUP}&on=2025-02-{day:02}", REMOTE_ADDR="10.9.0.4")[0][:3] for day in range(1, 16)]
+    assert statuses == ["200"] * 40 + ["429"] * 5
+    # Without the fast path, every request is counted on its own.
+    settings.PUBLIC_FAST_PATH = False
+    with mock.patch.object(BatchedCounts, "admit", side_effect=AssertionError("batched")):
+        assert wsgi.get(f"{LOOKUP}&on=2025-03-01", REMOTE_ADDR="10.9.0.5")[0].startswith("200")
+
+
 def test_a_request_no_batch_admits_is_counted_at_once_and_still_answered_by_the_memo(wsgi, settings):
     """A batch on its way to the shared count already: the memo counts the request there itself, exactly, rather
     than leaving it to Django; only a request that count refuses reaches Django, for its 429."""

@@ -9,7 +9,8 @@ answer carries is added by the same code as on the full path (tests/test_fast_pa
 header). The metrics' own view, template and exception hooks run on both paths, so nothing is counted differently.
 
 It also lets the request trust the worker's copy of the public revision for PUBLIC_REVISION_MEMO_SECONDS
-(curation/revisions.py). PUBLIC_FAST_PATH (on by default) turns it off, and the answer memo below with it.
+(curation/revisions.py), and be counted by the anonymous throttle in batches (kb/api/throttling.py). PUBLIC_FAST_PATH
+(on by default) turns it off, and the answer memo below with it.
 
 `AnswerMemo` sits before Django itself (kb/wsgi.py): a worker that has given an anonymous public answer gives the
 same bytes again, with a request id of its own, to a request that names it exactly (see `AnswerMemo.key`), while the
@@ -17,6 +18,7 @@ public revision stays the one it was made under, without building a request, run
 """
 
 import datetime
+import io
 import logging
 import threading
 import time
@@ -36,7 +38,7 @@ from django_prometheus.middleware import Metrics
 from curation.api.caching import ANSWER_REVISION, CACHED_PREFIXES, PUBLIC_ANSWERS, PublicAnswer
 from curation.revisions import anonymous_read, current_revision
 from kb.api.guards import IGNORED_PARAMETERS
-from kb.api.throttling import EXPORT_PATH, BatchedCounts, seconds_to_wait
+from kb.api.throttling import ANONYMOUS_READS, EXPORT_PATH
 from kb.observability import log_request, request_id_for
 
 logger = logging.getLogger(__name__)
@@ -140,29 +142,17 @@ def ignored_parameters(environ: dict) -> bool:
     return bool(names & (IGNORED_PARAMETERS | {"embed_id"}))
 
 
-class Memoised:
-    """One answer as Django gave it, and what it is valid for."""
+class Measures:
+    """What a memoised answer writes when given again: the path as Django's request names it in the log, and
+    django-prometheus' counts as its middleware make them for an answer no view gave (a 304, a cached one)."""
 
-    __slots__ = (
-        "body", "counters", "headers", "path", "request_id_at", "revision", "sizes", "status", "timers", "until",
-    )  # fmt: skip
+    __slots__ = ("counters", "path", "sizes", "timers")
 
-    def __init__(self, environ: dict, day: datetime.date, status: str, headers: list[tuple[str, str]], body: bytes):
-        self.revision = environ[ANSWER_REVISION]
-        # Answers for "today" (the lookup's default `on`, Last-Modified) hold until the midnight after the day the
-        # request began on: one that ran across midnight is never given again.
-        tomorrow = day + datetime.timedelta(days=1)
-        midnight = datetime.datetime.combine(tomorrow, datetime.time(), tzinfo=timezone.get_current_timezone())
-        self.until = midnight.timestamp()
-        self.status, self.body = status, body
-        # The path as Django's request names it in the log, and its transport as the metrics do (scheme and the
-        # proxy's header are both in the key).
+    def __init__(self, environ: dict, status: str, size: int) -> None:
+        # The transport as the metrics name it (scheme and the proxy's header are both in the memo's key).
         request = WSGIRequest(environ)
         self.path = request.path
         transport = "https" if request.is_secure() else "http"
-        self.request_id_at = next(i for i, (name, _value) in enumerate(headers) if name == "X-Request-ID")
-        self.headers = headers
-        # django-prometheus' counts, as its middleware make them for an answer no view gave (a 304, a cached one).
         metrics, code, view = Metrics.get_instance(), status.split(" ", 1)[0], "<unnamed view>"
         method = environ["REQUEST_METHOD"]
         self.counters = [
@@ -176,7 +166,35 @@ class Memoised:
             PUBLIC_ANSWERS.labels("memo"),
         ]
         self.timers = [metrics.requests_latency_before, metrics.requests_latency_by_view_method.labels(view, method)]
-        self.sizes = [(metrics.requests_body_bytes, 0), (metrics.responses_body_bytes, len(body))]
+        self.sizes = [(metrics.requests_body_bytes, 0), (metrics.responses_body_bytes, size)]
+
+
+class Memoised:
+    """One answer as Django gave it, and what it is valid for."""
+
+    __slots__ = ("body", "environ", "headers", "measures", "request_id_at", "revision", "status", "until")
+
+    def __init__(self, environ: dict, day: datetime.date, status: str, headers: list[tuple[str, str]], body: bytes):
+        self.revision = environ[ANSWER_REVISION]
+        # Answers for "today" (the lookup's default `on`, Last-Modified) hold until the midnight after the day the
+        # request began on: one that ran across midnight is never given again.
+        tomorrow = day + datetime.timedelta(days=1)
+        midnight = datetime.datetime.combine(tomorrow, datetime.time(), tzinfo=timezone.get_current_timezone())
+        self.until = midnight.timestamp()
+        self.status, self.body = status, body
+        self.request_id_at = next(i for i, (name, _value) in enumerate(headers) if name == "X-Request-ID")
+        self.headers = headers
+        # Its measures are made when it is first given again: most answers to requests that differ each time (a
+        # lookup for another day, another page size) never are. The request's own text is all they read.
+        self.environ = {name: value for name, value in environ.items() if isinstance(value, str)}
+        self.environ["wsgi.input"] = io.BytesIO()
+        self.measures: Measures | None = None
+
+    def measured(self) -> Measures:
+        if self.measures is None:
+            # Two threads giving it at once may both make them: the same values either way.
+            self.measures = Measures(self.environ, self.status, len(self.body))
+        return self.measures
 
 
 class AnswerMemo:
@@ -186,9 +204,9 @@ class AnswerMemo:
     store (`Cache-Control: public`, no cookie set, varying on nothing the key leaves out), with the revision it is of.
     A request names it only with the very same keyed values; the public revision is checked on every answer (the
     worker's copy, PUBLIC_REVISION_MEMO_SECONDS old at most, as on the fast path) and the day too. The anonymous
-    throttle still counts every answer (`BatchedCounts`: in batches, with a stated overshoot); a request it would not
-    admit at that moment is counted in the shared count at once, as the full path counts, and goes the full way only if
-    refused (where the full path counts it again: a refused client stays refused until its window ends).
+    throttle still counts every answer, as the fast path counts (`BatchedCounts`: in batches, with a stated overshoot);
+    a request it refuses goes the full way (where it is counted again: a refused client stays refused until its window
+    ends).
     Request logs and metrics are written as for any answer."""
 
     SIZE = 512
@@ -200,7 +218,6 @@ class AnswerMemo:
         self.lock = threading.Lock()
         self.answers: OrderedDict[tuple, Memoised] = OrderedDict()
         self.bytes = 0
-        self.counts = BatchedCounts()
 
     @staticmethod
     def key(environ: dict) -> tuple | None:
@@ -259,18 +276,14 @@ class AnswerMemo:
         finally:
             anonymous_read.reset(token)
 
-    def admitted(self, environ: dict) -> bool:
-        """Whether the anonymous throttle lets the request through: in a batch, or, where the batches do not admit
-        it at that moment (one on its way to the shared count already, or the limit near), counted at once in the
-        shared count, as the full path counts. Only a request that count refuses goes the full way, for its 429."""
+    @staticmethod
+    def admitted(environ: dict) -> bool:
+        """Whether the anonymous throttle lets the request through (`BatchedCounts.wait`, as the fast path's
+        ThrottleMiddleware asks). Only a request it refuses goes the full way, for its 429."""
         # The throttle's client address is read from the headers as Django's request would (kb/login_limits.py).
         asker = SimpleNamespace(META=environ, headers=HttpHeaders(environ), method=environ["REQUEST_METHOD"])
-        rate = settings.API_ANON_THROTTLE_RATE
-        # Not Django's whole path for want of the one round trip it would make anyway: a worker slowed down waits
-        # longer for each batch, and would send ever more that way.
-        if self.counts.admit(asker, "anonymous", rate):
-            return True
-        return seconds_to_wait(asker, scope="anonymous", rate=rate) is None
+        # Not Django's whole path where no batch admits it: a worker slowed down would send ever more that way.
+        return ANONYMOUS_READS.wait(asker, "anonymous", settings.API_ANON_THROTTLE_RATE) is None
 
     @staticmethod
     def storable(status: str, headers: list[tuple[str, str]]) -> bool:
@@ -305,14 +318,15 @@ class AnswerMemo:
         headers = answer.headers.copy()
         headers[answer.request_id_at] = ("X-Request-ID", request_id)
         start_response(answer.status, headers)
-        for counter in answer.counters:
+        measures = answer.measured()
+        for counter in measures.counters:
             counter.inc()
         if environ.get("HTTP_X_REQUESTED_WITH") == "XMLHttpRequest":
             Metrics.get_instance().requests_ajax.inc()
         elapsed = time.perf_counter() - started
-        for timer in answer.timers:
+        for timer in measures.timers:
             timer.observe(elapsed)
-        for histogram, value in answer.sizes:
+        for histogram, value in measures.sizes:
             histogram.observe(value)
-        log_request(request_id, environ["REQUEST_METHOD"], answer.path, int(answer.status[:3]), started)
+        log_request(request_id, environ["REQUEST_METHOD"], measures.path, int(answer.status[:3]), started)
         return [answer.body]

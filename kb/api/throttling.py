@@ -7,10 +7,11 @@ client may send up to twice the rate across a window's edge. IPv6 clients are co
 subscriber gets. The address is the connection's, or the one the nearest of DJANGO_NUM_PROXIES proxies saw
 (`kb.login_limits.client_address`, set as RATELIMIT_IP_META_KEY).
 
-With Redis, a request is counted in one round trip (INCR and EXPIRE NX pipelined) rather than django-ratelimit's two
-(an add, then an incr by script): the same windows and keys. If the shared cache fails, the count goes on in the
-process's own memory: the limit then holds per worker rather than for the whole service, which is better than none
-and better than refusing everyone.
+With Redis, a request is counted in one round trip (INCR and EXPIRE NX pipelined) rather than django-ratelimit's two (an
+add, then an incr by script): the same windows and keys. Anonymous public reads (the fast path's, and the answer memo's)
+are counted in batches instead (`ANONYMOUS_READS`), a round trip per batch, with a stated overshoot. If the shared cache
+fails, the count goes on in the process's own memory: the limit then holds per worker rather than for the whole service,
+which is better than none and better than refusing everyone.
 """
 
 import threading
@@ -23,6 +24,8 @@ from django.utils.translation import gettext as _
 from django_ratelimit import ALL
 from django_ratelimit.core import EXPIRATION_FUDGE, _get_ip, _get_window, _make_cache_key, _split_rate, get_usage
 from redis.exceptions import RedisError
+
+from curation.revisions import anonymous_read
 
 from .problems import json_problem_response
 
@@ -83,9 +86,10 @@ def redis_usage(request: HttpRequest, scope: str, rate: str) -> dict | None:
 
 
 class BatchedCounts:
-    """The anonymous throttle for answers given before Django (curation/api/fastpath.py's answer memo): counted in
-    this worker and added to the shared count in batches, one round trip per batch of an address's requests (or per
-    SECONDS) rather than one each.
+    """The anonymous throttle for public reads by someone not signed in (curation/api/fastpath.py: its answer memo
+    before Django, and its chain through Django, whose ThrottleMiddleware asks here): counted in this worker and added
+    to the shared count in batches, one round trip per batch of an address's requests (or per SECONDS) rather than one
+    each.
 
     An address seen for the first time in a window is counted at once, which tells the worker the shared count. After
     that a request is admitted here only while that count plus what the worker has not yet added stays within the
@@ -134,6 +138,14 @@ class BatchedCounts:
         if due:
             self.flush()
         return admitted and now >= self.failed_until
+
+    def wait(self, request, scope: str, rate: str | None) -> int | None:
+        """None while the client is within `rate`, else the seconds until its window ends: admitted in a batch, or,
+        where no batch admits it at that moment (one on its way to the shared count already, or the limit near),
+        counted at once in the shared count, as `seconds_to_wait` counts."""
+        if self.admit(request, scope, rate):
+            return None
+        return seconds_to_wait(request, scope=scope, rate=rate)
 
     @classmethod
     def batch(cls, limit: int) -> int:
@@ -187,6 +199,9 @@ class BatchedCounts:
         return counts
 
 
+# One per process, for the answer memo and the middleware alike: the overshoot it states is per worker.
+ANONYMOUS_READS = BatchedCounts()
+
 THROTTLED_PREFIXES = ("/api/", "/embed/", "/oembed")
 # Throttled more strictly than the rest: each answer is the whole dataset.
 EXPORT_PATH = "/api/v1/export/"
@@ -216,14 +231,19 @@ def staff_token_user(request: HttpRequest):
 
 class ThrottleMiddleware:
     """Anonymous clients of the API, the widget and oEmbed within their rates, before any cached answer is served;
-    the export within its own, stricter one. Staff with a valid token are spared."""
+    the export within its own, stricter one, counted exactly. Staff with a valid token are spared. The fast path's
+    anonymous public reads are counted in batches (`ANONYMOUS_READS`), the rest one round trip each."""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path.startswith(THROTTLED_PREFIXES) and not self.spared(request):
-            wait = seconds_to_wait(request, scope="anonymous", rate=settings.API_ANON_THROTTLE_RATE)
+            rate = settings.API_ANON_THROTTLE_RATE
+            if anonymous_read.get() and request.path != EXPORT_PATH:
+                wait = ANONYMOUS_READS.wait(request, "anonymous", rate)
+            else:
+                wait = seconds_to_wait(request, scope="anonymous", rate=rate)
             if wait is None and request.path == EXPORT_PATH:
                 wait = seconds_to_wait(request, scope="export", rate=settings.API_EXPORT_THROTTLE_RATE)
             if wait is not None:
