@@ -43,7 +43,8 @@ class CachedRepresentationMixin:
     def rows_response(self, ids: Sequence[int]) -> Response:
         """The page of these rows (the paginator's, when there is one), each from the cache or rendered."""
         revision, language = current_revision().token, get_language()
-        label = self.get_queryset().model._meta.label_lower
+        # The declared queryset's model: get_queryset() would build a queryset on every page just to name it.
+        label = self.queryset.model._meta.label_lower
         keys = {pk: f"kb:{revision}:row:{label}:{pk}:{language}" for pk in ids}
         rows = get_many(ROWS, keys, self.render_rows, revision=revision)
         # A row unpublished between reading the ids and the rows is left out rather than failing the page.
