@@ -138,7 +138,9 @@ def diff(model: type[ContentModel], old: Version | None, new: Version, *, with_s
         )
     steps = []
     if "steps" in old.snapshot or "steps" in new.snapshot:
-        steps = step_changes(old.snapshot.get("steps", []), new.snapshot.get("steps", []))
+        # The model of the channels a step may name (a step done elsewhere than its procedure's own channel).
+        channels = model._meta.get_field("steps").related_model._meta.get_field("channel").related_model
+        steps = step_changes(old.snapshot.get("steps", []), new.snapshot.get("steps", []), channels)
     rows = []
     for name, key in model.keyed_rows.items():
         if name in old.snapshot or name in new.snapshot:
@@ -171,14 +173,15 @@ def names_of(model: type[models.Model], identifiers: Iterable[str]) -> dict[str,
     return {key: {"id": key, "name": str(found[key]) if key in found else key} for key in identifiers}
 
 
-def step_changes(old: list[dict], new: list[dict]) -> list[dict]:
+def step_changes(old: list[dict], new: list[dict], channel_model: type[models.Model] | None = None) -> list[dict]:
     """The steps that were added, removed, moved or changed, by position. Steps have no identity of their own (a
-    save renumbers them), so they are matched by content: the longest run of identical steps in order is what
-    stayed; an identical step elsewhere moved; a similar one was changed; what is left was removed or added.
-    Steps that only shifted because one was added or removed above them are not listed."""
+    save renumbers them), so they are matched by content (instruction, UI path and the channel a step names): the
+    longest run of identical steps in order is what stayed; an identical step elsewhere moved; a similar one was
+    changed; what is left was removed or added. Steps that only shifted because one was added or removed above them
+    are not listed. A step's channel is named by `channel_model`'s rows."""
 
-    def key(step: dict) -> tuple[str, str]:
-        return step["instruction"], step.get("ui_path", "")
+    def key(step: dict) -> tuple[str, str, str]:
+        return step["instruction"], step.get("ui_path", ""), step.get("channel", "")
 
     before, after = [key(step) for step in old], [key(step) for step in new]
     matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
@@ -202,9 +205,11 @@ def step_changes(old: list[dict], new: list[dict]) -> list[dict]:
             pairs.append(("changed", i, j))
             free_old.discard(i)
             free_new.discard(j)
-    entries = [step_entry(change, old[i], new[j]) for change, i, j in pairs]
-    entries += [step_entry("removed", old[i], None) for i in free_old]
-    entries += [step_entry("added", None, new[j]) for j in free_new]
+    named = {step["channel"] for step in [*old, *new] if step.get("channel")}
+    channels = names_of(channel_model, named) if named and channel_model is not None else {}
+    entries = [step_entry(change, old[i], new[j], channels) for change, i, j in pairs]
+    entries += [step_entry("removed", old[i], None, channels) for i in free_old]
+    entries += [step_entry("added", None, new[j], channels) for j in free_new]
     # In the order of the new list; a removed step where it stood, before what now takes its place.
     return sorted(
         entries,
@@ -215,17 +220,28 @@ def step_changes(old: list[dict], new: list[dict]) -> list[dict]:
     )
 
 
-def similarity(a: tuple[str, str], b: tuple[str, str]) -> float:
+def similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float:
     return difflib.SequenceMatcher(None, "\n".join(a), "\n".join(b), autojunk=False).ratio()
 
 
-def step_entry(change: str, old: dict | None, new: dict | None) -> dict:
+def step_entry(change: str, old: dict | None, new: dict | None, channels: dict[str, dict]) -> dict:
+    def channel(step: dict | None) -> str | None:
+        """The name of the channel the step names; empty for its procedure's own, None where there is no step."""
+        if step is None:
+            return None
+        slug = step.get("channel", "")
+        return channels[slug]["name"] if slug in channels else slug
+
+    channel_change = text_change(channel(old), channel(new))
+    # A channel is replaced whole: marking the characters two names share would say nothing.
+    channel_change["segments"] = whole(channel_change)
     return {
         "change": change,
         "old_position": old["position"] if old else None,
         "new_position": new["position"] if new else None,
         "instruction": text_change(old["instruction"] if old else None, new["instruction"] if new else None),
         "ui_path": text_change(old.get("ui_path", "") if old else None, new.get("ui_path", "") if new else None),
+        "channel": channel_change,
     }
 
 

@@ -332,6 +332,9 @@ class StepChangeSerializer(serializers.Serializer):
     new_position = serializers.IntegerField(allow_null=True, help_text="Null for a removed step.")
     instruction = TextChangeSerializer()
     ui_path = TextChangeSerializer()
+    channel = TextChangeSerializer(
+        help_text="The channel the step is done at, by name, where it is not the procedure's own (empty where it is)."
+    )
 
 
 class RowChangeSerializer(serializers.Serializer):

@@ -11,7 +11,7 @@ from django.urls import reverse
 from curation import workflow
 from curation.diff import step_changes, text_change
 from passwords.models import CardType, CardTypeAvailability
-from procedures.models import Procedure, Step
+from procedures.models import Channel, Procedure, Step
 from regions.models import Region
 from sources.models import Source
 from tests.factories import make_procedure
@@ -211,6 +211,28 @@ def test_the_api_history_carries_the_structured_diff(editor, publisher):
     assert step5["instruction"]["old"] == before[5].instruction
     assert step5["instruction"]["new"].endswith(STEP_5_NEW_END)
     assert history[-1]["diff"] == {"fields": [], "links": [], "steps": [], "rows": []}
+
+
+def test_a_step_moved_to_another_channel_is_a_change_the_review_names(editor, publisher, publisher_client):
+    """Only the channel a step is done at changed: the review and the API's history both list the step, naming the
+    channels on each side (the procedure's own on one side: nothing named)."""
+    original = Procedure.objects.get(slug=SLUG)
+    elsewhere = Channel.objects.published().exclude(pk=original.channel_id).first()
+    copy = workflow.start_edit(original, editor)
+    Step.objects.filter(procedure=copy, position=3).update(channel=elsewhere)
+
+    soup = BeautifulSoup(publisher_client.get(admin_url(copy)).content, "html.parser")
+    row = step_rows(soup.select_one("table.pending-changes"))["第 3 步（修改）"]
+    assert row.select_one("td.step-old .step-channel").get_text(strip=True) == "渠道: —"
+    assert marked(row.select_one("td.step-new .step-channel"), "ins") == [str(elsewhere)]
+
+    workflow.publish(copy, publisher)
+    history = staff_client("publishers", "api-publisher").get(f"/api/v1/procedures/{SLUG}/history/").json()
+    [step] = history[0]["diff"]["steps"]
+    assert (step["change"], step["old_position"], step["new_position"]) == ("changed", 3, 3)
+    named = str(elsewhere)
+    assert step["channel"] == {"old": "", "new": named, "segments": [{"op": "insert", "text": named}]}
+    assert step["instruction"]["old"] == step["instruction"]["new"]
 
 
 def test_the_schema_documents_the_history_diff(client):
