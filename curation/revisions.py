@@ -26,6 +26,7 @@ from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from kb.api.anonymous import anonymous_read
 from kb.purge import purge_public_answers
 
 from .models import ContentRevision
@@ -79,9 +80,8 @@ def _both() -> tuple[Revision, Revision]:
 
 
 # (monotonic deadline, public revision): the worker's own copy, trusted for PUBLIC_REVISION_MEMO_SECONDS by anonymous
-# public reads (curation/api/fastpath.py sets `anonymous_read` while it answers one).
+# public reads (curation/api/fastpath.py sets `anonymous_read`, kb/api/anonymous.py, while it answers one).
 _public_memo: tuple[float, Revision] | None = None
-anonymous_read: contextvars.ContextVar[bool] = contextvars.ContextVar("anonymous_read", default=False)
 
 
 def current_revision() -> Revision:

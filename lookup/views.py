@@ -53,9 +53,13 @@ class LookupQuerySerializer(serializers.Serializer):
 
     def get_fields(self) -> dict[str, serializers.Field]:
         # Shallow copies, each bound to this instance alone: DRF's deep copy builds every field anew (its __deepcopy__
-        # calls __init__ again) on every lookup, a fifth of a millisecond; nothing a field holds changes as it
-        # validates, so the copies may share their validators and choices.
-        return {name: copy.copy(field) for name, field in self._declared_fields.items()}
+        # calls __init__ again) on every lookup, a fifth of a millisecond; nothing a plain field holds changes as it
+        # validates, so the copies may share their validators and choices. A field holding fields (a list's child, a
+        # nested serializer) binds them as it is bound, and so must be copied deep.
+        return {
+            name: copy.deepcopy(field) if hasattr(field, "child") or hasattr(field, "fields") else copy.copy(field)
+            for name, field in self._declared_fields.items()
+        }
 
     def validate_include(self, value: str) -> frozenset[str]:
         sections = [part.strip() for part in value.split(",")]

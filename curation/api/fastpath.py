@@ -36,9 +36,10 @@ from django.utils.module_loading import import_string
 from django_prometheus.middleware import Metrics
 
 from curation.api.caching import ANSWER_REVISION, CACHED_PREFIXES, PUBLIC_ANSWERS, PublicAnswer
-from curation.revisions import anonymous_read, current_revision
+from curation.revisions import current_revision
+from kb.api.anonymous import anonymous_read
 from kb.api.guards import IGNORED_PARAMETERS
-from kb.api.throttling import ANONYMOUS_READS, EXPORT_PATH
+from kb.api.throttling import ANONYMOUS_READS, EXPORT_PATH, REFUSED
 from kb.observability import log_request, request_id_for
 
 logger = logging.getLogger(__name__)
@@ -169,6 +170,11 @@ class Measures:
         self.sizes = [(metrics.requests_body_bytes, 0), (metrics.responses_body_bytes, size)]
 
 
+# What Measures reads of a request: its path as Django's request makes it, and its scheme (with the proxy's header
+# that SECURE_PROXY_SSL_HEADER names).
+MEASURED = ("REQUEST_METHOD", "PATH_INFO", "SCRIPT_NAME", "SCRIPT_URL", "REDIRECT_URL", "wsgi.url_scheme")
+
+
 class Memoised:
     """One answer as Django gave it, and what it is valid for."""
 
@@ -185,8 +191,10 @@ class Memoised:
         self.request_id_at = next(i for i, (name, _value) in enumerate(headers) if name == "X-Request-ID")
         self.headers = headers
         # Its measures are made when it is first given again: most answers to requests that differ each time (a
-        # lookup for another day, another page size) never are. The request's own text is all they read.
-        self.environ = {name: value for name, value in environ.items() if isinstance(value, str)}
+        # lookup for another day, another page size) never are. Only what they read is kept (not the headers: a
+        # client's padding would weigh on the memo beyond MAX_BYTES, which counts bodies).
+        names = (*MEASURED, *(settings.SECURE_PROXY_SSL_HEADER or ())[:1])
+        self.environ = {name: environ[name] for name in names if name in environ}
         self.environ["wsgi.input"] = io.BytesIO()
         self.measures: Measures | None = None
 
@@ -205,8 +213,7 @@ class AnswerMemo:
     A request names it only with the very same keyed values; the public revision is checked on every answer (the
     worker's copy, PUBLIC_REVISION_MEMO_SECONDS old at most, as on the fast path) and the day too. The anonymous
     throttle still counts every answer, as the fast path counts (`BatchedCounts`: in batches, with a stated overshoot);
-    a request it refuses goes the full way (where it is counted again: a refused client stays refused until its window
-    ends).
+    a request it refuses goes the full way for its 429, marked so that Django's throttle does not count it again.
     Request logs and metrics are written as for any answer."""
 
     SIZE = 512
@@ -283,7 +290,10 @@ class AnswerMemo:
         # The throttle's client address is read from the headers as Django's request would (kb/login_limits.py).
         asker = SimpleNamespace(META=environ, headers=HttpHeaders(environ), method=environ["REQUEST_METHOD"])
         # Not Django's whole path where no batch admits it: a worker slowed down would send ever more that way.
-        return ANONYMOUS_READS.wait(asker, "anonymous", settings.API_ANON_THROTTLE_RATE) is None
+        wait = ANONYMOUS_READS.wait(asker, "anonymous", settings.API_ANON_THROTTLE_RATE)
+        if wait is not None:
+            environ[REFUSED] = wait
+        return wait is None
 
     @staticmethod
     def storable(status: str, headers: list[tuple[str, str]]) -> bool:
@@ -317,8 +327,9 @@ class AnswerMemo:
         request_id = request_id_for(environ.get("HTTP_X_REQUEST_ID", ""))
         headers = answer.headers.copy()
         headers[answer.request_id_at] = ("X-Request-ID", request_id)
-        start_response(answer.status, headers)
+        # Before the answer starts: if they cannot be made, Django answers instead.
         measures = answer.measured()
+        start_response(answer.status, headers)
         for counter in measures.counters:
             counter.inc()
         if environ.get("HTTP_X_REQUESTED_WITH") == "XMLHttpRequest":

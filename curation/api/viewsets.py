@@ -44,7 +44,7 @@ class CachedRepresentationMixin:
         """The page of these rows (the paginator's, when there is one), each from the cache or rendered."""
         revision, language = current_revision().token, get_language()
         # The declared queryset's model: get_queryset() would build a queryset on every page just to name it.
-        label = self.queryset.model._meta.label_lower
+        label = (self.queryset if self.queryset is not None else self.get_queryset()).model._meta.label_lower
         keys = {pk: f"kb:{revision}:row:{label}:{pk}:{language}" for pk in ids}
         rows = get_many(ROWS, keys, self.render_rows, revision=revision)
         # A row unpublished between reading the ids and the rows is left out rather than failing the page.

@@ -25,8 +25,7 @@ from django_ratelimit import ALL
 from django_ratelimit.core import EXPIRATION_FUDGE, _get_ip, _get_window, _make_cache_key, _split_rate, get_usage
 from redis.exceptions import RedisError
 
-from curation.revisions import anonymous_read
-
+from .anonymous import anonymous_read
 from .problems import json_problem_response
 
 
@@ -131,7 +130,8 @@ class BatchedCounts:
                 entry = self.entries[key] = [0, 0, window, period, 0]
             # What is on its way to the shared count counts too, until the count that includes it comes back.
             batch = self.batch(limit)
-            admitted = entry[0] + entry[4] + entry[1] < limit and (entry[4] == 0 or entry[1] < batch)
+            # At most two batches past what it knows: one on its way, one held (or two on their way, none held).
+            admitted = entry[0] + entry[4] + entry[1] < limit and entry[4] + entry[1] < 2 * batch
             if admitted:
                 entry[1] += 1
             due = first or not admitted or entry[1] >= batch or now - self.flushed_at >= self.SECONDS
@@ -201,6 +201,9 @@ class BatchedCounts:
 
 # One per process, for the answer memo and the middleware alike: the overshoot it states is per worker.
 ANONYMOUS_READS = BatchedCounts()
+# Set in the WSGI environ by the answer memo when the throttle refused a request (seconds to wait), which it then
+# leaves to Django for its 429: ThrottleMiddleware answers so without counting it again.
+REFUSED = "kb.throttle_refused_for"
 
 THROTTLED_PREFIXES = ("/api/", "/embed/", "/oembed")
 # Throttled more strictly than the rest: each answer is the whole dataset.
@@ -240,7 +243,9 @@ class ThrottleMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path.startswith(THROTTLED_PREFIXES) and not self.spared(request):
             rate = settings.API_ANON_THROTTLE_RATE
-            if anonymous_read.get() and request.path != EXPORT_PATH:
+            if REFUSED in request.META:
+                wait = request.META[REFUSED]
+            elif anonymous_read.get() and request.path != EXPORT_PATH:
                 wait = ANONYMOUS_READS.wait(request, "anonymous", rate)
             else:
                 wait = seconds_to_wait(request, scope="anonymous", rate=rate)
