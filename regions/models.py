@@ -11,16 +11,6 @@ from .choices import Level
 from .names import folded, normalise, pinyin_of, short_name
 
 NATIONAL_CODE = "000000"
-
-
-def address_name(chain) -> str:
-    """The name of the first region of `chain` (regions, or anything with a code and a name, nearest first up to the
-    root) with its province and prefecture before it, as on an address: 湖北省武汉市江岸区; the root's own name."""
-    if chain[0].code == NATIONAL_CODE:
-        return chain[0].name
-    return "".join(region.name for region in reversed(chain) if region.code != NATIONAL_CODE)
-
-
 """The national root's code. GB/T 2260 gives the country none; six zeros can never clash with a real division."""
 
 # Counties sit under a prefecture, or straight under a province for municipalities' districts and the
@@ -30,6 +20,15 @@ ALLOWED_PARENT_LEVELS = {
     Level.PREFECTURE: {Level.PROVINCE},
     Level.COUNTY: {Level.PREFECTURE, Level.PROVINCE},
 }
+
+
+def address_name(chain) -> str:
+    """The name of the first region of `chain` (regions, or anything with a code and a name, nearest first up to the
+    root) with its province and prefecture before it, as on an address: 湖北省武汉市江岸区; the root's own name."""
+    if chain[0].code == NATIONAL_CODE:
+        return chain[0].name
+    return "".join(region.name for region in reversed(chain) if region.code != NATIONAL_CODE)
+
 
 code_validator = RegexValidator(r"^[0-9]{6}$", _("A division code is exactly six digits, for example 420100."))
 
