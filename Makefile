@@ -61,10 +61,12 @@ bench: install
 	$(BIN)/python -m bench.run
 
 # Schemathesis against the live schema of the app under gunicorn (scripts/fuzz.py); an SQLite file by default, or
-# FUZZ_DATABASE_URL=postgres://.../name (that database is dropped and recreated).
+# FUZZ_DATABASE_URL=postgres://.../name (that database is dropped and recreated). FUZZ_ARGS passes the script's own
+# options (--max-examples 150, --seed N).
 FUZZ_DATABASE_URL ?=
+FUZZ_ARGS ?=
 fuzz: install
-	$(BIN)/python -m scripts.fuzz $(if $(FUZZ_DATABASE_URL),--database-url $(FUZZ_DATABASE_URL))
+	$(BIN)/python -m scripts.fuzz $(if $(FUZZ_DATABASE_URL),--database-url $(FUZZ_DATABASE_URL)) $(FUZZ_ARGS)
 
 # A backup of the content (natural-key JSON, any database): make backup [FILE=path]; FORMAT=postgres for pg_dump.
 FILE ?= backup-$(shell date +%Y%m%d-%H%M%S).$(if $(filter postgres,$(FORMAT)),dump,json)
