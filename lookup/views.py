@@ -83,6 +83,12 @@ class LookupView(APIView):
 
     query_parameters = frozenset(LookupQuerySerializer._declared_fields)
 
+    @staticmethod
+    def built_in_worker(request, match) -> bool:
+        # Assembled from the fragments every worker caches (lookup/answer.py): kept by the worker alone
+        # (curation/api/caching.py).
+        return True
+
     @extend_schema(
         parameters=[
             LookupQuerySerializer,

@@ -287,3 +287,42 @@ def test_each_coding_is_compressed_when_first_asked_for_and_then_served_stored(c
     assert gzipped["Content-Encoding"] == "gzip" and gzipped["ETag"] != answer["ETag"]
     assert client.get(LOOKUP, HTTP_ACCEPT_ENCODING="br").content == answer.content
     assert compressed == ["br", "gzip"]
+
+
+def answers(served: str) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("kb_public_answers_total", {"served": served}) or 0.0
+
+
+@pytest.mark.parametrize(
+    ("path", "shared"),
+    [
+        # Built in the worker without the database: the lookup from its fragments, a search from the regions' index.
+        ("/api/v1/lookup/?region=420102", False),
+        ("/api/v1/regions/?search=wuhan&page_size=5", False),
+        # Read from the database: kept in the shared cache too, for every other worker.
+        ("/api/v1/regions/?search=wuhan&level=prefecture", True),
+        ("/api/v1/procedures/?region_within=420000", True),
+        ("/api/v1/regions/420102/", True),
+    ],
+)
+def test_an_answer_a_worker_builds_without_the_database_is_kept_in_that_worker_alone(
+    client, django_assert_num_queries, path, shared
+):
+    """Such an answer costs another worker no query, and about what a round trip to Redis for it would: looking for it
+    there first would be a round trip spent on every new answer, and storing it there one more."""
+    from curation.revisions import RevisionMemo
+
+    first = text(client, path)
+    before = answers("cache"), answers("rendered")
+    # The same worker gives it again from its memory.
+    with django_assert_num_queries(0):
+        assert text(client, path) == first
+    assert (answers("cache"), answers("rendered")) == (before[0] + 1, before[1])
+    # Another worker: nothing in its own memory, the shared cache as the first one left it. Fragments, rows and the
+    # regions' index come from there, so the answer that is not shared is built again without a query too.
+    RevisionMemo.clear_all()
+    with django_assert_num_queries(0 if shared else 1):  # the index of regions is built from the database once
+        assert text(client, path) == first
+    assert (answers("cache"), answers("rendered")) == (before[0] + 1 + shared, before[1] + (not shared))

@@ -30,6 +30,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import http_date, parse_http_date_safe
@@ -272,8 +273,24 @@ class ConditionalGetMiddleware:
         return response
 
 
+def built_in_worker(request: HttpRequest) -> bool:
+    """Whether the view that answers `request` builds its answer from what each worker holds in memory, without the
+    database: the view says so (`built_in_worker(request, match)`; the lookup, from its cached fragments, and a
+    region search, from the regions' index). Such an answer costs another worker about a millisecond of CPU and no
+    query, little more than fetching it from the shared cache would, so it is kept in the worker alone: no round trip
+    to Redis to look for it, none to store it (an answer that is asked once, as most cold ones are, paid both)."""
+    try:
+        match = resolve(request.path_info, getattr(request, "urlconf", None))
+    except Resolver404:
+        return False
+    says = getattr(getattr(match.func, "cls", None), "built_in_worker", None)
+    return says is not None and says(request, match)
+
+
 class ResponseCacheMiddleware:
-    """Serves a public answer rendered before under the same name, and keeps each new 200 for the next asker."""
+    """Serves a public answer rendered before under the same name, and keeps each new 200 for the next asker: in the
+    shared cache and the worker's memory, or in the worker's alone where the view builds it there (`built_in_worker`).
+    """
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
@@ -283,7 +300,13 @@ class ResponseCacheMiddleware:
         if answer is None:
             return self.get_response(request)
         key = f"{RESPONSE_KEY_PREFIX}{answer.key}"
-        stored = fetch_many(LOCAL_ANSWERS, {key: key}, answer.revision).get(key)
+        stored = LOCAL_ANSWERS.get(key, answer.revision)
+        # Asked only when the worker does not hold the answer: it costs a resolution of the URL.
+        shared = None
+        if stored is None:
+            shared = not built_in_worker(request)
+            if shared:
+                stored = fetch_many(LOCAL_ANSWERS, {key: key}, answer.revision).get(key)
         if stored is not None:
             PUBLIC_ANSWERS.labels("cache").inc()
             variants, headers, frameable = stored
@@ -291,10 +314,7 @@ class ResponseCacheMiddleware:
             if added is not None:
                 # The first request for this coding compresses it; later ones find it stored.
                 variants = added
-                store_many(
-                    LOCAL_ANSWERS, {key: (variants, headers, frameable)}, answer.revision,
-                    settings.API_RESPONSE_CACHE_SECONDS,
-                )  # fmt: skip
+                self.keep(request, key, (variants, headers, frameable), answer, shared)
             response = HttpResponse()
             for name, value in headers.items():
                 response[name] = value
@@ -309,8 +329,17 @@ class ResponseCacheMiddleware:
         variants = {"identity": response.content}
         variants = with_coding(variants, answer.coding) or variants
         stored = (variants, headers, getattr(response, "xframe_options_exempt", False))
-        store_many(LOCAL_ANSWERS, {key: stored}, answer.revision, settings.API_RESPONSE_CACHE_SECONDS)
+        self.keep(request, key, stored, answer, shared)
         return self.encoded(response, variants, answer)
+
+    @staticmethod
+    def keep(request: HttpRequest, key: str, stored: tuple, answer: PublicAnswer, shared: bool | None) -> None:
+        if shared is None:
+            shared = not built_in_worker(request)
+        if shared:
+            store_many(LOCAL_ANSWERS, {key: stored}, answer.revision, settings.API_RESPONSE_CACHE_SECONDS)
+        else:
+            LOCAL_ANSWERS.set(key, stored, answer.revision)
 
     @staticmethod
     def encoded(response: HttpResponse, variants: dict[str, bytes], answer: PublicAnswer) -> HttpResponse:

@@ -24,9 +24,18 @@ class RegionViewSet(CachedRepresentationMixin, viewsets.ReadOnlyModelViewSet):
     # A search with nothing else but the page is answered from the worker's index, without the database.
     INDEXED_PARAMETERS = {"search", "page", "page_size"}
 
+    @classmethod
+    def searches_index(cls, parameters) -> bool:
+        return "search" in parameters and not set(parameters) - cls.INDEXED_PARAMETERS
+
+    @classmethod
+    def built_in_worker(cls, request, match) -> bool:
+        # Such a search's page is kept by the worker alone (curation/api/caching.py).
+        return match.url_name == "region-list" and cls.searches_index(request.GET)
+
     def list(self, request, *args, **kwargs):
         parameters = request.query_params
-        if "search" not in parameters or set(parameters) - self.INDEXED_PARAMETERS:
+        if not self.searches_index(parameters):
             return super().list(request, *args, **kwargs)
         try:
             # The search field's own checks, without building the filter set's form (it deep-copies every filter).
