@@ -23,6 +23,7 @@ Authorization, 304s and errors included), and a valid token is not throttled as 
 never cached.
 """
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, ResolverMatch, URLResolver, get_resolver
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import http_date, parse_http_date_safe
@@ -279,12 +280,18 @@ def built_in_worker(request: HttpRequest) -> bool:
     region search, from the regions' index). Such an answer costs another worker about a millisecond of CPU and no
     query, little more than fetching it from the shared cache would, so it is kept in the worker alone: no round trip
     to Redis to look for it, none to store it (an answer that is asked once, as most cold ones are, paid both)."""
-    try:
-        match = resolve(request.path_info, getattr(request, "urlconf", None))
-    except Resolver404:
-        return False
-    says = getattr(getattr(match.func, "cls", None), "built_in_worker", None)
+    match = resolved(request.path_info, get_resolver(getattr(request, "urlconf", None)))
+    says = getattr(getattr(match.func, "cls", None), "built_in_worker", None) if match else None
     return says is not None and says(request, match)
+
+
+@functools.lru_cache(maxsize=1024)
+def resolved(path: str, resolver: URLResolver) -> ResolverMatch | None:
+    # Keyed by the resolver too, which Django builds anew when the URL configuration changes (a test's override).
+    try:
+        return resolver.resolve(path)
+    except Resolver404:
+        return None
 
 
 class ResponseCacheMiddleware:
