@@ -1,14 +1,31 @@
 """Slugs, the stable addresses of content: the field that holds one, with the one message that says what a valid slug
 is, and the slug proposed from a few words of the content, Chinese written in pinyin."""
 
+import functools
 import re
+from types import ModuleType
 
 from django import forms
 from django.db import models
 from django.utils.text import slugify
-from pypinyin import Style, lazy_pinyin
 
 from .validators import lower_case_slug
+
+# Readings pypinyin gets wrong, by phrase (regions/names.py adds place names as it is imported), given to pypinyin
+# when it is loaded.
+PHRASE_READINGS: dict[str, list[list[str]]] = {}
+
+
+@functools.cache
+def pypinyin() -> ModuleType:
+    """pypinyin, imported on first use. Its dictionaries are some 190,000 lists, which every worker would otherwise
+    hold from its start, and which Python's garbage collector walks in every full collection (they were more than
+    half of what it walked): only writes (a slug proposed, a region's pinyin) need them, and most workers serve
+    reads."""
+    import pypinyin
+
+    pypinyin.load_phrases_dict(PHRASE_READINGS)
+    return pypinyin
 
 
 class LowerCaseSlugFormField(forms.SlugField):
@@ -35,7 +52,7 @@ def pinyin_slug(*parts: str, max_length: int) -> str:
         for part in parts
         if part
         # Non-Chinese runs ("App", "12333", "id_last6") come back whole, as they are.
-        for word in lazy_pinyin(part, style=Style.NORMAL)
+        for word in pypinyin().lazy_pinyin(part, style=pypinyin().Style.NORMAL)
     ]
     slug = re.sub(r"-{2,}", "-", "-".join(words)).strip("-")
     if len(slug) > max_length:

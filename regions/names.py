@@ -4,7 +4,8 @@ import re
 import unicodedata
 
 from opencc import OpenCC
-from pypinyin import Style, lazy_pinyin, load_phrases_dict
+
+from kb.slugs import PHRASE_READINGS, pypinyin
 
 # What people type in a region search, as regions are stored: full-width digits and letters (an input method left in
 # full-width mode) folded by NFKC, traditional characters turned simplified by OpenCC's table.
@@ -58,7 +59,7 @@ PLACE_NAME_READINGS = {
     "大埔": [["dà"], ["bù"]],
     "黄陂": [["huáng"], ["pí"]],
 }
-load_phrases_dict(PLACE_NAME_READINGS)
+PHRASE_READINGS.update(PLACE_NAME_READINGS)
 
 
 def short_name(name: str) -> str:
@@ -73,5 +74,5 @@ def short_name(name: str) -> str:
 
 def pinyin_of(name: str) -> tuple[str, str]:
     """Full pinyin without spaces or tones ('wuhanshi') and initials ('whs'), for search."""
-    syllables = lazy_pinyin(name, style=Style.NORMAL, errors="ignore")
+    syllables = pypinyin().lazy_pinyin(name, style=pypinyin().Style.NORMAL, errors="ignore")
     return "".join(syllables).lower(), "".join(s[0] for s in syllables if s).lower()

@@ -46,6 +46,38 @@ def test_a_region_added_by_hand_gets_its_pinyin():
     assert region.pinyin == "changzhixinqu"
 
 
+PYPINYIN_ON_FIRST_USE = """
+import sys
+import django
+
+django.setup()
+import kb.urls, kb.wsgi  # every app, view and middleware a worker loads before its first request
+
+assert "pypinyin" not in sys.modules, "loaded by a worker that has written nothing"
+from kb.slugs import pinyin_slug
+from regions.names import pinyin_of
+
+assert pinyin_of("长治市") == ("changzhishi", "czs")  # the place names' own readings, given when it is loaded
+assert pinyin_slug("长沙 12333", max_length=50) == "chang-sha-12333"
+assert "pypinyin" in sys.modules
+"""
+
+
+@pytest.mark.django_db(False)
+def test_pypinyin_is_loaded_only_by_a_worker_that_writes():
+    """Its dictionaries are some 57 MB and 190,000 lists, which the garbage collector would walk in every full
+    collection of a worker that only answers reads."""
+    import os
+    import subprocess
+    import sys
+
+    environment = os.environ | {"DJANGO_SETTINGS_MODULE": "kb.settings_test"}
+    result = subprocess.run(
+        [sys.executable, "-c", PYPINYIN_ON_FIRST_USE], env=environment, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+
+
 def test_a_cited_source_cannot_be_deleted():
     from django.db.models import ProtectedError
 
