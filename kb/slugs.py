@@ -11,13 +11,12 @@ from django.utils.text import slugify
 
 from .validators import lower_case_slug
 
-# Readings pypinyin gets wrong, by phrase (regions/names.py adds place names as it is imported), given to pypinyin
-# when it is loaded.
+# Readings pypinyin gets wrong, by phrase (`add_phrase_readings`), given to it as it is loaded.
 PHRASE_READINGS: dict[str, list[list[str]]] = {}
 
 
 @functools.cache
-def pypinyin() -> ModuleType:
+def pypinyin_loaded() -> ModuleType:
     """pypinyin, imported on first use. Its dictionaries are some 190,000 lists, which every worker would otherwise
     hold from its start, and which Python's garbage collector walks in every full collection (they were more than
     half of what it walked): only writes (a slug proposed, a region's pinyin) need them, and most workers serve
@@ -26,6 +25,20 @@ def pypinyin() -> ModuleType:
 
     pypinyin.load_phrases_dict(PHRASE_READINGS)
     return pypinyin
+
+
+def add_phrase_readings(readings: dict[str, list[list[str]]]) -> None:
+    """Readings of phrases (`{"长治": [["cháng"], ["zhì"]]}`) that win over pypinyin's own, whenever it is loaded."""
+    PHRASE_READINGS.update(readings)
+    if pypinyin_loaded.cache_info().currsize:
+        pypinyin_loaded().load_phrases_dict(readings)
+
+
+def toneless_pinyin(text: str, *, errors: str = "default") -> list[str]:
+    """`text` in pinyin without tones, a syllable for each Chinese character; other runs come back whole, or are
+    dropped with errors="ignore"."""
+    pypinyin = pypinyin_loaded()
+    return pypinyin.lazy_pinyin(text, style=pypinyin.Style.NORMAL, errors=errors)
 
 
 class LowerCaseSlugFormField(forms.SlugField):
@@ -52,7 +65,7 @@ def pinyin_slug(*parts: str, max_length: int) -> str:
         for part in parts
         if part
         # Non-Chinese runs ("App", "12333", "id_last6") come back whole, as they are.
-        for word in pypinyin().lazy_pinyin(part, style=pypinyin().Style.NORMAL)
+        for word in toneless_pinyin(part)
     ]
     slug = re.sub(r"-{2,}", "-", "-".join(words)).strip("-")
     if len(slug) > max_length:

@@ -5,7 +5,7 @@ import unicodedata
 
 from opencc import OpenCC
 
-from kb.slugs import PHRASE_READINGS, pypinyin
+from kb.slugs import add_phrase_readings, toneless_pinyin
 
 # What people type in a region search, as regions are stored: full-width digits and letters (an input method left in
 # full-width mode) folded by NFKC, traditional characters turned simplified by OpenCC's table.
@@ -59,7 +59,7 @@ PLACE_NAME_READINGS = {
     "大埔": [["dà"], ["bù"]],
     "黄陂": [["huáng"], ["pí"]],
 }
-PHRASE_READINGS.update(PLACE_NAME_READINGS)
+add_phrase_readings(PLACE_NAME_READINGS)
 
 
 def short_name(name: str) -> str:
@@ -74,5 +74,5 @@ def short_name(name: str) -> str:
 
 def pinyin_of(name: str) -> tuple[str, str]:
     """Full pinyin without spaces or tones ('wuhanshi') and initials ('whs'), for search."""
-    syllables = pypinyin().lazy_pinyin(name, style=pypinyin().Style.NORMAL, errors="ignore")
+    syllables = toneless_pinyin(name, errors="ignore")
     return "".join(syllables).lower(), "".join(s[0] for s in syllables if s).lower()

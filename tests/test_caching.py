@@ -300,21 +300,39 @@ def answers(served: str) -> float:
     [
         # Built in the worker without the database: the lookup from its fragments, a search from the regions' index.
         ("/api/v1/lookup/?region=420102", False),
-        ("/api/v1/regions/?search=wuhan&page_size=5", False),
+        ("/api/v1/regions/?search=hu&page_size=20", False),
         # Read from the database: kept in the shared cache too, for every other worker.
-        ("/api/v1/regions/?search=wuhan&level=prefecture", True),
-        ("/api/v1/procedures/?region_within=420000", True),
-        ("/api/v1/regions/420102/", True),
+        ("/api/v1/regions/?search=hu&level=county", True),
+        ("/api/v1/regions/?level=province", True),
+        ("/api/v1/procedures/", True),
     ],
 )
 def test_an_answer_a_worker_builds_without_the_database_is_kept_in_that_worker_alone(
     client, django_assert_num_queries, path, shared
 ):
-    """Such an answer costs another worker no query, and about what a round trip to Redis for it would: looking for it
-    there first would be a round trip spent on every new answer, and storing it there one more."""
+    """Such an answer costs another worker no query: looking for it in Redis first would be a round trip spent on
+    every new answer, and storing it there one more."""
+    from unittest import mock
+
+    from django.core.cache import cache
+
+    from curation.api.caching import RESPONSE_KEY_PREFIX
     from curation.revisions import RevisionMemo
 
-    first = text(client, path)
+    def answers_in_the_shared_cache(calls) -> int:
+        return sum(key.startswith(RESPONSE_KEY_PREFIX) for call in calls for key in call.args[0])
+
+    with (
+        mock.patch.object(cache, "get_many", wraps=cache.get_many) as looked_for,
+        mock.patch.object(cache, "set_many", wraps=cache.set_many) as stored,
+    ):
+        first = text(client, path)
+        assert answers_in_the_shared_cache(looked_for.call_args_list) == shared
+        assert answers_in_the_shared_cache(stored.call_args_list) == shared
+        # A phone's coding, compressed when first asked for, goes where the answer is kept.
+        stored.reset_mock()
+        assert client.get(path, HTTP_ACCEPT_ENCODING="br")["Content-Encoding"] == "br"
+        assert answers_in_the_shared_cache(stored.call_args_list) == shared
     before = answers("cache"), answers("rendered")
     # The same worker gives it again from its memory.
     with django_assert_num_queries(0):

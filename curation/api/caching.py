@@ -277,21 +277,27 @@ class ConditionalGetMiddleware:
 def built_in_worker(request: HttpRequest) -> bool:
     """Whether the view that answers `request` builds its answer from what each worker holds in memory, without the
     database: the view says so (`built_in_worker(request, match)`; the lookup, from its cached fragments, and a
-    region search, from the regions' index). Such an answer costs another worker about a millisecond of CPU and no
-    query, little more than fetching it from the shared cache would, so it is kept in the worker alone: no round trip
-    to Redis to look for it, none to store it (an answer that is asked once, as most cold ones are, paid both)."""
-    match = resolved(request.path_info, get_resolver(getattr(request, "urlconf", None)))
-    says = getattr(getattr(match.func, "cls", None), "built_in_worker", None) if match else None
+    region search, from the regions' index). Such an answer costs another worker a millisecond or two of CPU and no
+    query (more where a phone's coding must be compressed again), so it is kept in the worker alone: no round trip to
+    Redis to look for it, none to store it (an answer that is asked once, as most cold ones are, paid both)."""
+    path, resolver = request.path_info, get_resolver(getattr(request, "urlconf", None))
+    try:
+        # Slugs match paths of any length: only short ones are remembered, so that made-up paths cannot fill memory.
+        match = resolved(path, resolver) if len(path) <= REMEMBERED_PATH_LENGTH else resolver.resolve(path)
+    except Resolver404:
+        return False
+    says = getattr(getattr(match.func, "cls", None), "built_in_worker", None)
     return says is not None and says(request, match)
 
 
+REMEMBERED_PATH_LENGTH = 128
+
+
 @functools.lru_cache(maxsize=1024)
-def resolved(path: str, resolver: URLResolver) -> ResolverMatch | None:
+def resolved(path: str, resolver: URLResolver) -> ResolverMatch:
     # Keyed by the resolver too, which Django builds anew when the URL configuration changes (a test's override).
-    try:
-        return resolver.resolve(path)
-    except Resolver404:
-        return None
+    # A path that resolves to nothing raises, and so is not remembered.
+    return resolver.resolve(path)
 
 
 class ResponseCacheMiddleware:
@@ -308,7 +314,8 @@ class ResponseCacheMiddleware:
             return self.get_response(request)
         key = f"{RESPONSE_KEY_PREFIX}{answer.key}"
         stored = LOCAL_ANSWERS.get(key, answer.revision)
-        # Asked only when the worker does not hold the answer: it costs a resolution of the URL.
+        # Whether the answer is shared is asked only where it matters: an answer the worker does not hold (to look for
+        # it in Redis), or one it stores (a new coding added included).
         shared = None
         if stored is None:
             shared = not built_in_worker(request)

@@ -30,8 +30,8 @@ class RegionViewSet(CachedRepresentationMixin, viewsets.ReadOnlyModelViewSet):
 
     @classmethod
     def built_in_worker(cls, request, match) -> bool:
-        # Such a search's page is kept by the worker alone (curation/api/caching.py).
-        return match.url_name == "region-list" and cls.searches_index(request.GET)
+        # Answered from the index, as `list` does (curation/api/caching.py keeps such pages in the worker alone).
+        return match.func.actions.get("get") == "list" and cls.searches_index(request.GET)
 
     def list(self, request, *args, **kwargs):
         parameters = request.query_params
