@@ -8,10 +8,10 @@ from procedures.choices import ProcedureKind
 from .cache import (
     COMPACT_PART,
     card_availability,
+    fragment_fingerprints,
     published_card_type_media,
     region_chain,
     region_fragments,
-    regions_with_content,
 )
 from .precedence import for_audience, for_card_type, nearest_first, valid_on
 
@@ -67,7 +67,7 @@ def whole_answer(
     if chain is None:
         return None
     codes = chain["codes"]
-    with_content = regions_with_content()
+    with_content = fragment_fingerprints()
     fragments = region_fragments([c for c in codes if c in with_content])
 
     def gather(part: str) -> list[dict]:

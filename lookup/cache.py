@@ -1,13 +1,14 @@
-"""Per-region fragments of published content, serialized and cached by content revision.
+"""Per-region fragments of published content, serialized and cached by what each region holds.
 
 A lookup combines what is stated on a region and on each of its ancestors. What is stated on one region does not
-depend on who asks, so it is serialized once per content revision and language and kept in the cache as that
-region's fragment; a lookup then fetches at most four fragments and resolves precedence in Python. Most of the
-3,400 regions hold nothing of their own: the set of regions that do is cached too, so those cost nothing.
-After a publish, the first lookups rebuild the fragments they need (a fixed number of queries for any number of
-regions); from then on a lookup that is not itself cached costs no query: its chain of regions comes from the
-regions' index each worker holds (regions/search.py), and each fragment carries its rows in the compact answer's shape
-as well, picked once.
+depend on who asks, so it is serialized once per state of that region's content and language and kept in the cache
+as that region's fragment; a lookup then fetches at most four fragments and resolves precedence in Python. Most of
+the 3,400 regions hold nothing of their own: a fingerprint of each region that does is read once per content
+revision (one query), so the others cost nothing. A fragment is kept under its region's fingerprint, not under the
+revision: a publish leaves the fragment of every region it did not change where it was, and only the first lookups
+of a region it changed build that region's again (a fixed number of queries for any number of regions). A lookup
+that is not itself cached costs no query otherwise: its chain of regions comes from the regions' index each worker
+holds (regions/search.py), and each fragment carries its rows in the compact answer's shape as well, picked once.
 """
 
 import json
@@ -84,9 +85,10 @@ def card_availability() -> dict[str, list[dict]]:
     return cached(revision_key("card-availability", get_language()), build)
 
 
-def regions_with_content() -> frozenset[str]:
-    """Codes of the regions that something published is stated on; one query per content revision."""
-    return cached(revision_key("regions-with-content"), selectors.codes_with_content)
+def fragment_fingerprints() -> dict[str, str]:
+    """The fingerprint of each region's fragment, by code, for the regions that something published is stated on
+    (and the root); one query per content revision."""
+    return cached(revision_key("fragment-fingerprints"), selectors.content_fingerprints)
 
 
 def region_chain(code: str) -> dict | None:
@@ -144,6 +146,12 @@ def build_fragments(codes: list[str]) -> dict[str, dict[str, list]]:
 
 
 def region_fragments(codes: list[str]) -> dict[str, dict[str, list]]:
+    """The fragments of these regions, which must have content (`fragment_fingerprints`).
+
+    Keyed by each region's fingerprint rather than by the revision: a publish elsewhere leaves a region's fragment
+    where it is, and only the regions it changed are built again. A fingerprint is read before the rows a fragment
+    is built from, so a fragment is never older than the fingerprint it is stored under."""
     language = get_language()
-    keys = {code: revision_key(FRAGMENT_KEY, code, language) for code in codes}
+    fingerprints = fragment_fingerprints()
+    keys = {code: f"kb:{FRAGMENT_KEY}:{code}:{fingerprints[code]}:{language}" for code in codes}
     return get_many(LOCAL, keys, build_fragments)

@@ -1,18 +1,22 @@
-"""The lookup's reads: what is published on a set of regions, and which regions have anything published at all.
+"""The lookup's reads: what is published on a set of regions, and a fingerprint of it for each region that has any.
 
 Only queries; the rows are serialized and cached in `lookup.cache`."""
 
+import hashlib
 from dataclasses import dataclass
 
-from django.db.models import Prefetch
+from django.db.models import BigIntegerField, Count, Func, Prefetch, Q, QuerySet, Sum, Value
 
 from curation.changes import attach_change_notes
 from curation.choices import Status
 from passwords.models import CardType, DefaultPasswordRule, PasswordPolicy
 from procedures.api.views import steps_with_channels
 from procedures.models import Channel, Faq, Procedure, followable
-from regions.models import NATIONAL_CODE
+from regions.models import NATIONAL_CODE, Region
 from sources.selectors import published_sources
+
+# The group of rows that every region's fingerprint takes in.
+EVERYWHERE = "*"
 
 
 @dataclass
@@ -36,17 +40,78 @@ def published_card_type_media() -> dict[str, str]:
     return dict(CardType.objects.published().values_list("slug", "medium"))
 
 
-def codes_with_content() -> frozenset[str]:
-    """Codes of the regions that something published is stated on (and the root's); one query."""
-    published = {"status": Status.PUBLISHED}
-    # One query; each part unordered, as a compound statement requires.
+class EpochMicroseconds(Func):
+    """A moment as whole microseconds since 1970: what a fingerprint sums (an integer sum is the same whatever order
+    the database adds in, where a float sum need not be)."""
+
+    output_field = BigIntegerField()
+    template = "CAST(EXTRACT(EPOCH FROM %(expressions)s) * 1000000 AS bigint)"
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # julianday keeps about ten microseconds: the same stored moment always gives the same number.
+        template = "CAST(ROUND((julianday(%(expressions)s) - 2440587.5) * 86400000000) AS INTEGER)"
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+
+def stamped(queryset: QuerySet, kind: int, code, ids: str = "pk", updated_at: str = "updated_at") -> QuerySet:
+    """`queryset` as (region code, `kind`, rows, sum of ids, sum of `updated_at`) per region `code`: a field, or a
+    Value that puts every row in one group."""
+    if isinstance(code, Value):
+        queryset = queryset.annotate(group=code)
+        code = "group"
+    return (
+        queryset.order_by()
+        .values(code)
+        .annotate(kind=Value(kind), rows=Count(ids), ids=Sum(ids), stamps=Sum(EpochMicroseconds(updated_at)))
+        .values_list(code, "kind", "rows", "ids", "stamps")
+    )
+
+
+def content_fingerprints() -> dict[str, str]:
+    """For each region that something published is stated on (and the root), a fingerprint of that content: it
+    changes whenever a row that region's lookup fragment shows is added, removed, or changed. One query.
+
+    Every change moves the `updated_at` of the rows that show it (a step its procedure's, a source every row citing
+    it: `curation.signals`), so a region's rows of each kind (their number, the sum of their ids, the sum of those
+    moments) tell when its fragment must be built again: a sum, not the latest, so that a clock a little behind
+    cannot hide an edit. What fragments show of other tables (regions' names, card types) is in every fingerprint."""
+    published = Q(status=Status.PUBLISHED)
+    national, everywhere = Value(NATIONAL_CODE), Value(EVERYWHERE)
+    faq_regions = Faq.regions.through.objects.filter(faq__status=Status.PUBLISHED)
     parts = [
-        model.objects.filter(**published).order_by().values_list("region__code")
-        for model in (DefaultPasswordRule, PasswordPolicy, Procedure, Channel)
+        *(
+            stamped(model.objects.filter(published), kind, "region__code")
+            for kind, model in enumerate((DefaultPasswordRule, PasswordPolicy, Procedure, Channel))
+        ),
+        stamped(faq_regions, 4, "region__code", "faq_id", "faq__updated_at"),
+        stamped(Faq.objects.filter(published, regions__isnull=True), 5, national),
+        # A FAQ's fragment row lists the published procedures it is about, which move only their own `updated_at`.
+        stamped(
+            faq_regions.filter(faq__procedures__status=Status.PUBLISHED),
+            6,
+            "region__code",
+            "faq__procedures__id",
+            "faq__procedures__updated_at",
+        ),
+        stamped(
+            Faq.objects.filter(published, procedures__status=Status.PUBLISHED, regions__isnull=True),
+            7,
+            national,
+            "procedures__id",
+            "procedures__updated_at",
+        ),
+        stamped(Region.objects.all(), 8, everywhere),
+        stamped(CardType.objects.all(), 9, everywhere),
     ]
-    faq_regions = Faq.regions.through.objects.filter(faq__status=Status.PUBLISHED).order_by()
-    codes = parts[0].union(*parts[1:], faq_regions.values_list("region__code"))
-    return frozenset({code for (code,) in codes} | {NATIONAL_CODE})
+    found: dict[str, list[tuple]] = {NATIONAL_CODE: []}
+    for code, *figures in parts[0].union(*parts[1:], all=True):
+        if figures[1]:
+            found.setdefault(code, []).append(tuple(figures))
+    shared = sorted(found.pop(EVERYWHERE, []))
+    return {
+        code: hashlib.blake2b(repr((shared, sorted(figures))).encode(), digest_size=8).hexdigest()
+        for code, figures in found.items()
+    }
 
 
 def published_on(codes: list[str]) -> Published:

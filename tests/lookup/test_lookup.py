@@ -200,8 +200,8 @@ def test_a_cold_lookup_runs_the_same_fixed_number_of_queries_anywhere(client):
         cache.clear()
         RevisionMemo.clear_all()
         counts.append(count_queries(client, code))
-    # revision, the regions' index, regions with content, card types' availability, and the fragments' fixed set of
-    # queries, for any number of regions
+    # revision, the regions' index, the fragments' fingerprints, card types' availability, and the fragments' fixed
+    # set of queries, for any number of regions
     assert counts == [counts[0]] * len(counts) and counts[0] <= 20, counts
 
 

@@ -1,0 +1,176 @@
+"""The lookup's fragments outlive a publish that did not change their region, and never outlive one that did.
+
+Each region's fragment is kept under a fingerprint of what is published on it (lookup/cache.py), not under the content
+revision. Each test here asks a lookup first, so that the fragments are cached, commits one kind of change, and asks
+again without emptying any cache: the answer must show the change."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from curation.choices import Status
+from curation.models import ChangeNote
+from curation.revisions import RevisionMemo
+from lookup.cache import region_fragments
+from passwords.models import DefaultPasswordRule
+from procedures.models import Faq, Procedure
+from regions.models import Region
+
+pytestmark = pytest.mark.django_db
+
+ZHANGJIAKOU_RULE = "zhangjiakou-123456-from-2022-03-02"
+
+
+def lookup(client, code: str) -> dict:
+    response = client.get("/api/v1/lookup/", {"region": code, "detail": "full", "include": "channels,faqs"})
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def rules(answer: dict) -> dict[str, dict]:
+    return {rule["slug"]: rule for rule in answer["default_passwords"]}
+
+
+def as_another_worker_would(client, code: str) -> tuple[dict, list[str]]:
+    """The answer of a worker that has not seen the publish (its memo empty, the shared cache as it is), and its SQL."""
+    RevisionMemo.clear_all()
+    with CaptureQueriesContext(connection) as queries:
+        answer = lookup(client, code)
+    return answer, [query["sql"] for query in queries.captured_queries]
+
+
+def test_a_publish_elsewhere_leaves_a_regions_fragments_in_the_cache(client, committed):
+    before = lookup(client, "130702")
+    lookup(client, "420102")
+
+    def edit_wuhan():
+        rule = DefaultPasswordRule.objects.filter(region__code="420100", status=Status.PUBLISHED).first()
+        rule.note = "武汉的新说明"
+        rule.save()
+
+    committed(edit_wuhan)
+    answer, queries = as_another_worker_would(client, "130702")
+    assert answer == before
+    # The regions' index, the fingerprints and the cards' availability, which the publish moved on: no fragment.
+    assert len(queries) <= 3, queries
+    assert not [sql for sql in queries if "passwords_defaultpasswordrule" in sql and "UNION" not in sql]
+    assert "武汉的新说明" in {rule["note"] for rule in lookup(client, "420102")["default_passwords"]}
+
+
+def edit_rule_note():
+    rule = DefaultPasswordRule.objects.get(slug=ZHANGJIAKOU_RULE)
+    rule.note = "刚刚改过的说明"
+    rule.save()
+
+
+def move_rule_to_wuhan():
+    rule = DefaultPasswordRule.objects.get(slug=ZHANGJIAKOU_RULE)
+    rule.region = Region.objects.get(code="420100")
+    rule.save()
+
+
+def delete_rule():
+    DefaultPasswordRule.objects.get(slug=ZHANGJIAKOU_RULE).delete()
+
+
+def rename_cited_source():
+    source = DefaultPasswordRule.objects.get(slug=ZHANGJIAKOU_RULE).sources.filter(status=Status.PUBLISHED).first()
+    source.title = "改了名的来源"
+    source.save()
+
+
+def rename_region():
+    region = Region.objects.get(code="130700")
+    region.name = "张家口市（新名）"
+    region.save()
+
+
+def note_the_rule():
+    rule = DefaultPasswordRule.objects.get(slug=ZHANGJIAKOU_RULE)
+    ChangeNote.objects.create(content_object=rule, note="起始日期已核对", changed_on="2026-11-20")
+
+
+def edit_a_step():
+    step = Procedure.objects.get(slug="zhangjiakou-reset-bank-outlet").steps.order_by("position").first()
+    step.instruction = "先到银行网点取号"
+    step.save()
+
+
+def faq_also_about_zhangjiakou_not_wuhan():
+    faq = Faq.objects.get(slug="wuhan-initial-password")
+    faq.regions.add(Region.objects.get(code="130700"))
+    faq.regions.remove(Region.objects.get(code="420100"))
+
+
+CHANGES = {
+    "a rule's note": (edit_rule_note, "130702", lambda a: rules(a)[ZHANGJIAKOU_RULE]["note"] == "刚刚改过的说明"),
+    "a rule moved away": (move_rule_to_wuhan, "130702", lambda a: ZHANGJIAKOU_RULE not in rules(a)),
+    "a rule moved here": (move_rule_to_wuhan, "420102", lambda a: ZHANGJIAKOU_RULE in rules(a)),
+    "a rule deleted": (delete_rule, "130702", lambda a: ZHANGJIAKOU_RULE not in rules(a)),
+    "a cited source renamed": (
+        rename_cited_source,
+        "130702",
+        lambda a: "改了名的来源" in {s["title"] for s in rules(a)[ZHANGJIAKOU_RULE]["sources"]},
+    ),
+    "a region renamed": (
+        rename_region,
+        "130702",
+        lambda a: rules(a)[ZHANGJIAKOU_RULE]["resolved_from"]["name"] == "张家口市（新名）",
+    ),
+    "a change note": (
+        note_the_rule,
+        "130702",
+        lambda a: {"date": "2026-11-20", "note": "起始日期已核对"} in rules(a)[ZHANGJIAKOU_RULE]["changes"],
+    ),
+    "a step": (
+        edit_a_step,
+        "130702",
+        lambda a: (
+            "先到银行网点取号"
+            in {
+                step["instruction"]
+                for procedure in a["procedures"]
+                if procedure["slug"] == "zhangjiakou-reset-bank-outlet"
+                for step in procedure["steps"]
+            }
+        ),
+    ),
+    "a FAQ's region added": (
+        faq_also_about_zhangjiakou_not_wuhan,
+        "130702",
+        lambda a: "wuhan-initial-password" in {faq["slug"] for faq in a["faqs"]},
+    ),
+    "a FAQ's region removed": (
+        faq_also_about_zhangjiakou_not_wuhan,
+        "420102",
+        lambda a: "wuhan-initial-password" not in {faq["slug"] for faq in a["faqs"]},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", CHANGES)
+def test_a_change_shows_in_the_next_lookup_of_every_region_it_touches(client, committed, name):
+    change, code, shows = CHANGES[name]
+    assert not shows(lookup(client, code))
+    committed(change)
+    assert shows(as_another_worker_would(client, code)[0])
+    assert shows(lookup(client, code))
+
+
+def test_a_procedure_a_faq_is_about_leaves_that_faqs_fragment_when_unpublished(client, committed):
+    # 全国's FAQ on a lost card is about procedures of 上海 as well: their status shows in 全国's fragment.
+    def listed() -> list[str]:
+        faqs = region_fragments(["000000"])["000000"]["faqs"]
+        return next(faq["_procedures"] for faq in faqs if faq["slug"] == "lost-card-what-to-do")
+
+    lookup(client, "310101")
+    assert "shanghai-report-loss-phone" in listed()
+
+    def unpublish():
+        procedure = Procedure.objects.get(slug="shanghai-report-loss-phone")
+        procedure.status = Status.DRAFT
+        procedure.save()
+
+    committed(unpublish)
+    RevisionMemo.clear_all()
+    assert "shanghai-report-loss-phone" not in listed()
