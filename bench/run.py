@@ -272,27 +272,49 @@ def sql_per_request(scenario: Scenario) -> int:
     return len(queries.captured_queries)
 
 
-def after_publish(counties: list[str], samples: int) -> tuple[float, int]:
-    """A lookup right after a publish, with nothing cached anywhere: median milliseconds and SQL queries."""
-    from django.core.cache import cache
+def after_publish(counties: list[str], samples: int) -> dict[str, tuple[float, int] | None]:
+    """Lookups right after a publish by a worker that has answered nothing since (its memory empty, the shared cache as
+    the publish left it): of a county whose chain the publish did not change ("elsewhere"), and of one whose chain it
+    did ("changed"). Each as (median milliseconds, most SQL queries), or None where no sample had such a pair."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     from curation.revisions import RevisionMemo
+    from lookup.cache import region_chain
+    from passwords.models import DefaultPasswordRule
 
-    client, times, counts = Client(), [], []
-    for code in counties[:: max(1, len(counties) // samples)][:samples]:
-        cache.clear()
+    client = Client()
+    measured: dict[str, list[tuple[float, int]]] = {"elsewhere": [], "changed": []}
+
+    def lookup(code: str) -> tuple[float, int]:
         RevisionMemo.clear_all()
         with CaptureQueriesContext(connection) as queries:
             start = time.perf_counter()
-            client.get(f"/api/v1/lookup/?region={code}")
-            times.append((time.perf_counter() - start) * 1000)
-        counts.append(len(queries.captured_queries))
-    cache.clear()
-    RevisionMemo.clear_all()
-    return sorted(times)[len(times) // 2], max(counts)
+            assert client.get(f"/api/v1/lookup/?region={code}").status_code == 200
+            elapsed = (time.perf_counter() - start) * 1000
+        return elapsed, len(queries.captured_queries)
+
+    picked = counties[:: max(1, len(counties) // samples)][:samples]
+    for number, (code, other) in enumerate(zip(picked, picked[1:] + picked[:1], strict=True)):
+        # A rule the other county's answer shows and this one's does not.
+        rule = (
+            DefaultPasswordRule.objects.filter(status="published", region__code__in=region_chain(other)["codes"])
+            .exclude(region__code__in=region_chain(code)["codes"])
+            .first()
+        )
+        if rule is None:
+            continue
+        client.get(f"/api/v1/lookup/?region={code}")  # a running server has answered both before
+        client.get(f"/api/v1/lookup/?region={other}")
+        rule.note = f"基准测试的第{number}次修改"
+        rule.save()
+        measured["elsewhere"].append(lookup(code))
+        measured["changed"].append(lookup(other))
+    return {
+        where: (sorted(ms for ms, _ in found)[len(found) // 2], max(sql for _, sql in found)) if found else None
+        for where, found in measured.items()
+    }
 
 
 def warm_rows() -> None:
@@ -386,7 +408,9 @@ def publish_visible_through_proxy(proxy_port: int, path: str) -> float:
     return visible
 
 
-def report(results: list[Result], publish_ms: float, publish_sql: int, visible_s: float | None = None) -> list[str]:
+def report(
+    results: list[Result], published: dict[str, tuple[float, int] | None], visible_s: float | None = None
+) -> list[str]:
     ceiling = results[0].rps
     lines = [
         f"{'endpoint':42} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'SQL/req':>8} {'× ceiling':>10}",
@@ -408,8 +432,21 @@ def report(results: list[Result], publish_ms: float, publish_sql: int, visible_s
     not_modified = by_name["lookup, conditional GET → 304"]
     search = by_name["region search by pinyin, warm"]
     search_cold = by_name["region search by pinyin, cold"]
+    after = {
+        "elsewhere": "lookup after a publish elsewhere (in-process)",
+        "changed": "lookup after a publish there (in-process)",
+    }
+    for where, label in after.items():
+        ms, sql = published[where] or (float("nan"), "-")
+        lines.append(f"{label:42} {'':>9} {ms:8.2f} {'':>8} {sql:>8}")
+
+    def after_publish_target(where: str, label: str) -> str:
+        if published[where] is None:
+            return f"NOT MEASURED {label}: no sample had such a pair of counties"
+        sql = published[where][1]
+        return target(label, sql <= 5, f"{sql} SQL")
+
     lines += [
-        f"{'lookup right after a publish (in-process)':42} {'':>9} {publish_ms:8.2f} {'':>8} {publish_sql:>8}",
         "",
         target("warm lookup ≥ 0.8× ceiling", warm.rps >= 0.8 * ceiling, f"{warm.rps / ceiling:.2f}×"),
         target("304 ≥ 0.9× ceiling", not_modified.rps >= 0.9 * ceiling, f"{not_modified.rps / ceiling:.2f}×"),
@@ -418,7 +455,8 @@ def report(results: list[Result], publish_ms: float, publish_sql: int, visible_s
             cold.rps >= 0.3 * ceiling and (cold.sql or 0) <= 2,
             f"{cold.rps / ceiling:.2f}×, {cold.sql} SQL",
         ),
-        target("lookup right after a publish ≤ 5 SQL", publish_sql <= 5, f"{publish_sql} SQL"),
+        after_publish_target("elsewhere", "lookup right after a publish ≤ 5 SQL (a region it did not change)"),
+        after_publish_target("changed", "lookup right after a publish ≤ 5 SQL (a region it changed)"),
         target("region search p99 < 20 ms (popular searches)", search.p99_ms < 20, f"p99 {search.p99_ms:.1f} ms"),
         target(
             "region search p99 < 20 ms (every search new)", search_cold.p99_ms < 20, f"p99 {search_cold.p99_ms:.1f} ms"
@@ -497,7 +535,7 @@ def main() -> None:
         from regions.models import Region
 
         counties = list(Region.objects.filter(level="county").order_by("code").values_list("code", flat=True))
-        publish_ms, publish_sql = after_publish(counties, samples=5 if args.smoke else 40)
+        published = after_publish(counties, samples=5 if args.smoke else 40)
         warm_fragments(counties)
         warm_rows()
         warm_answer = Client().get(lookup)
@@ -557,7 +595,7 @@ def main() -> None:
         f"\n{os.cpu_count()} CPUs, gunicorn {args.workers} workers × 4 threads, wrk {args.threads} threads × "
         f"{args.connections} connections, {args.duration} s per endpoint, lookup body {len(warm_answer.content)} bytes"
     )
-    print("\n".join(report(results, publish_ms, publish_sql, visible_s)))
+    print("\n".join(report(results, published, visible_s)))
     if not VARNISHD:
         print("(varnishd is not installed, apt-get install varnish: no rows through the proxy)")
     print("\n".join(profiles))
