@@ -3,6 +3,7 @@
 Only queries; the rows are serialized and cached in `lookup.cache`."""
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db.models import BigIntegerField, Count, Func, Prefetch, Q, QuerySet, Sum, Value
@@ -15,8 +16,8 @@ from procedures.models import Channel, Faq, Procedure, followable
 from regions.models import NATIONAL_CODE, Region
 from sources.selectors import published_sources
 
-# The group of rows that every region's fingerprint takes in.
-EVERYWHERE = "*"
+# The group of rows that every region's fingerprint takes in: no region's id.
+EVERYWHERE = 0
 
 
 @dataclass
@@ -67,7 +68,7 @@ def stamped(queryset: QuerySet, kind: int, code, ids: str = "pk", updated_at: st
     )
 
 
-def content_fingerprints() -> dict[str, str]:
+def content_fingerprints(codes: Mapping[int, str]) -> dict[str, str]:
     """For each region that something published is stated on (and the root), a fingerprint of that content: it
     changes whenever a row that region's lookup fragment shows is added, removed, or changed. One query.
 
@@ -76,20 +77,22 @@ def content_fingerprints() -> dict[str, str]:
     moments) tell when its fragment must be built again: a sum, not the latest, so that a clock a little behind
     cannot hide an edit. What fragments show of other tables (regions' names, card types) is in every fingerprint."""
     published = Q(status=Status.PUBLISHED)
-    national, everywhere = Value(NATIONAL_CODE), Value(EVERYWHERE)
+    # Grouped by region id, named by `codes` (id → code, from the regions' index): no join to the regions' table.
+    national = Value(next(pk for pk, code in codes.items() if code == NATIONAL_CODE))
+    everywhere = Value(EVERYWHERE)
     faq_regions = Faq.regions.through.objects.filter(faq__status=Status.PUBLISHED)
     parts = [
         *(
-            stamped(model.objects.filter(published), kind, "region__code")
+            stamped(model.objects.filter(published), kind, "region_id")
             for kind, model in enumerate((DefaultPasswordRule, PasswordPolicy, Procedure, Channel))
         ),
-        stamped(faq_regions, 4, "region__code", "faq_id", "faq__updated_at"),
+        stamped(faq_regions, 4, "region_id", "faq_id", "faq__updated_at"),
         stamped(Faq.objects.filter(published, regions__isnull=True), 5, national),
         # A FAQ's fragment row lists the published procedures it is about, which move only their own `updated_at`.
         stamped(
             faq_regions.filter(faq__procedures__status=Status.PUBLISHED),
             6,
-            "region__code",
+            "region_id",
             "faq__procedures__id",
             "faq__procedures__updated_at",
         ),
@@ -104,9 +107,9 @@ def content_fingerprints() -> dict[str, str]:
         stamped(CardType.objects.all(), 9, everywhere),
     ]
     found: dict[str, list[tuple]] = {NATIONAL_CODE: []}
-    for code, *figures in parts[0].union(*parts[1:], all=True):
+    for group, *figures in parts[0].union(*parts[1:], all=True):
         if figures[1]:
-            found.setdefault(code, []).append(tuple(figures))
+            found.setdefault(codes.get(group, EVERYWHERE), []).append(tuple(figures))
     shared = sorted(found.pop(EVERYWHERE, []))
     return {
         code: hashlib.blake2b(repr((shared, sorted(figures))).encode(), digest_size=8).hexdigest()
