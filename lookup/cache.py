@@ -88,6 +88,7 @@ def card_availability() -> dict[str, list[dict]]:
 def fragment_fingerprints() -> dict[str, str]:
     """The fingerprint of each region's fragment, by code, for the regions that something published is stated on
     (and the root); one query per content revision."""
+
     def build() -> dict[str, str]:
         return selectors.content_fingerprints({pk: entry.code for pk, entry in region_index().by_pk.items()})
 
