@@ -8,6 +8,8 @@
   channel): changing such a row moves the `updated_at` of the content that shows it.
 - `publishing_check(check)`: one more condition content must meet to be submitted, published or reverted while
   public (the sources app's rule for standing); `check(obj)` raises a ValidationError naming what is wrong.
+- `after_public_commit(prepare)`: `prepare()` runs in the process that committed a change the public sees, once it
+  has committed and the caches in front have been told (the lookup builds what its first answers will need).
 Content models themselves (subclasses of ContentModel) and their link tables are tracked without asking.
 """
 
@@ -19,6 +21,7 @@ OWNER_FIELDS: dict[type[models.Model], str] = {}
 EMBEDDED_IN: dict[str, list[tuple[str, str]]] = {}
 TRACKED: list[type[models.Model]] = []
 PUBLISHING_CHECKS: list[Callable[[models.Model], None]] = []
+AFTER_PUBLIC_COMMIT: list[Callable[[], None]] = []
 # Set by curation.signals when it connects (apps register before and after the core's ready() runs).
 on_track: Callable[[type[models.Model]], None] | None = None
 
@@ -41,3 +44,8 @@ def embedded_in(model: type[models.Model], shown_by: list[tuple[str, str]]) -> N
 def publishing_check(check: Callable[[models.Model], None]) -> None:
     if check not in PUBLISHING_CHECKS:
         PUBLISHING_CHECKS.append(check)
+
+
+def after_public_commit(prepare: Callable[[], None]) -> None:
+    if prepare not in AFTER_PUBLIC_COMMIT:
+        AFTER_PUBLIC_COMMIT.append(prepare)

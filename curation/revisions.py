@@ -14,6 +14,7 @@ A change the public sees also tells the caches in front of the app to drop their
 
 import contextvars
 import datetime
+import logging
 import time
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
@@ -29,7 +30,10 @@ from django.utils import timezone
 from kb.api.anonymous import anonymous_read
 from kb.purge import purge_public_answers
 
+from . import registry
 from .models import ContentRevision
+
+logger = logging.getLogger(__name__)
 
 SINGLETON_ID = 1
 # Holds (public, content) Revisions; renamed when it held one, so that no process reads the other shape.
@@ -141,6 +145,12 @@ class ForgetOnCommit:
         if self.public:
             # The caches in front (CACHE_PURGE_URLS) keep public answers by address, not by revision.
             purge_public_answers()
+            for prepare in registry.AFTER_PUBLIC_COMMIT:
+                try:
+                    prepare()
+                except Exception:
+                    # The change has committed: what failed here is built by the first answers that need it.
+                    logger.exception("preparing for the public after a commit failed")
 
 
 def pending_bump() -> ForgetOnCommit | None:

@@ -9,9 +9,12 @@ class LookupConfig(AppConfig):
     verbose_name = _("Lookup")
 
     def ready(self) -> None:
+        from curation import registry
         from kb.api.schema import always_sent
 
+        from .cache import prepare_after_publish
         from .serializers import COMPACT_COMPONENTS
 
+        registry.after_public_commit(prepare_after_publish)
         for component, fields in COMPACT_COMPONENTS.items():
             always_sent(component, fields)

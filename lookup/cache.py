@@ -13,7 +13,10 @@ holds (regions/search.py), and each fragment carries its rows in the compact ans
 
 import json
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import translation
 from django.utils.translation import get_language
 
 from curation.revisions import RevisionMemo, get_many, revision_key
@@ -40,8 +43,14 @@ COMPACT_PART = "compact"
 # under an unchanged revision, must not hand one shape to code that reads the other.
 FRAGMENT_KEY = "fragment-with-compact"
 
-# Fragments and sets a worker keeps in its own memory; their keys name the revision, so they never go stale.
+# Fragments and sets a worker keeps in its own memory; their keys name the revision or the content they were built
+# from, so they never go stale.
 LOCAL = RevisionMemo(size=2048)
+# The fingerprints as the last public commit left them, to tell which regions the next one changed.
+LAST_FINGERPRINTS_KEY = "kb:fragment-fingerprints:last"
+# A commit that changed more regions than this (a region renamed changes every one) leaves their fragments to the
+# lookups that need them: the benchmark's 368 regions take seconds per language, which whoever published would wait.
+PREPARED_AT_MOST = 64
 
 
 def picked(value, fields: dict | None):
@@ -159,3 +168,20 @@ def region_fragments(codes: list[str]) -> dict[str, dict[str, list]]:
     fingerprints = fragment_fingerprints()
     keys = {code: f"kb:{FRAGMENT_KEY}:{code}:{fingerprints[code]}:{language}" for code in codes}
     return get_many(LOCAL, keys, build_fragments)
+
+
+def prepare_after_publish() -> None:
+    """Builds, in the process that committed a change the public sees, what the first lookups under the new revision
+    need (`curation.registry.after_public_commit`): the fingerprints, where card types are issued, and the fragments
+    of the regions the change touched, in every language. Other workers then find them in the shared cache, so that
+    a lookup right after a publish, of a region it changed or not, runs no query but the regions' fingerprint."""
+    previous = cache.get(LAST_FINGERPRINTS_KEY)
+    fingerprints = fragment_fingerprints()
+    cache.set(LAST_FINGERPRINTS_KEY, fingerprints, None)
+    # Without the last commit's fingerprints (a cache emptied since) nothing tells which regions changed.
+    changed = [code for code, value in fingerprints.items() if previous is not None and previous.get(code) != value]
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            card_availability()
+            if len(changed) <= PREPARED_AT_MOST:
+                region_fragments(changed)

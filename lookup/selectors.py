@@ -6,10 +6,11 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.db.models import BigIntegerField, Count, Func, Prefetch, Q, QuerySet, Sum, Value
+from django.db.models import Prefetch, Q, QuerySet, Value
 
 from curation.changes import attach_change_notes
 from curation.choices import Status
+from kb.fingerprints import summed
 from passwords.models import CardType, DefaultPasswordRule, PasswordPolicy
 from procedures.api.views import steps_with_channels
 from procedures.models import Channel, Faq, Procedure, followable
@@ -41,19 +42,6 @@ def published_card_type_media() -> dict[str, str]:
     return dict(CardType.objects.published().values_list("slug", "medium"))
 
 
-class EpochMicroseconds(Func):
-    """A moment as whole microseconds since 1970: what a fingerprint sums (an integer sum is the same whatever order
-    the database adds in, where a float sum need not be)."""
-
-    output_field = BigIntegerField()
-    template = "CAST(EXTRACT(EPOCH FROM %(expressions)s) * 1000000 AS bigint)"
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        # julianday keeps about ten microseconds: the same stored moment always gives the same number.
-        template = "CAST(ROUND((julianday(%(expressions)s) - 2440587.5) * 86400000000) AS INTEGER)"
-        return self.as_sql(compiler, connection, template=template, **extra_context)
-
-
 def stamped(queryset: QuerySet, kind: int, code, ids: str = "pk", updated_at: str = "updated_at") -> QuerySet:
     """`queryset` as (region code, `kind`, rows, sum of ids, sum of `updated_at`) per region `code`: a field, or a
     Value that puts every row in one group."""
@@ -63,7 +51,7 @@ def stamped(queryset: QuerySet, kind: int, code, ids: str = "pk", updated_at: st
     return (
         queryset.order_by()
         .values(code)
-        .annotate(kind=Value(kind), rows=Count(ids), ids=Sum(ids), stamps=Sum(EpochMicroseconds(updated_at)))
+        .annotate(kind=Value(kind), **summed(ids, updated_at))
         .values_list(code, "kind", "rows", "ids", "stamps")
     )
 
@@ -73,12 +61,14 @@ def content_fingerprints(codes: Mapping[int, str]) -> dict[str, str]:
     changes whenever a row that region's lookup fragment shows is added, removed, or changed. One query.
 
     Every change moves the `updated_at` of the rows that show it (a step its procedure's, a source every row citing
-    it: `curation.signals`), so a region's rows of each kind (their number, the sum of their ids, the sum of those
-    moments) tell when its fragment must be built again: a sum, not the latest, so that a clock a little behind
-    cannot hide an edit. What fragments show of other tables (regions' names, card types) is in every fingerprint."""
+    it: `curation.signals`), so a region's rows of each kind summed up (`kb.fingerprints`) tell when its fragment
+    must be built again. What fragments show of other tables (regions' names, card types) is in every fingerprint."""
     published = Q(status=Status.PUBLISHED)
     # Grouped by region id, named by `codes` (id → code, from the regions' index): no join to the regions' table.
-    national = Value(next(pk for pk, code in codes.items() if code == NATIONAL_CODE))
+    root = next((pk for pk, code in codes.items() if code == NATIONAL_CODE), None)
+    if root is None:
+        return {}  # no regions imported yet
+    national = Value(root)
     everywhere = Value(EVERYWHERE)
     faq_regions = Faq.regions.through.objects.filter(faq__status=Status.PUBLISHED)
     parts = [

@@ -39,21 +39,18 @@ def as_another_worker_would(client, code: str) -> tuple[dict, list[str]]:
     return answer, [query["sql"] for query in queries.captured_queries]
 
 
-def test_a_publish_elsewhere_leaves_a_regions_fragments_in_the_cache(client, committed):
+def test_a_publish_elsewhere_leaves_a_regions_fragments_in_the_cache(client, committed, monkeypatch):
+    from curation import registry
+
+    # Nothing built by the commit itself (prepare_after_publish): what the lookup finds is what it left.
+    monkeypatch.setattr(registry, "AFTER_PUBLIC_COMMIT", [])
     before = lookup(client, "130702")
     lookup(client, "420102")
 
-    def edit_wuhan():
-        rule = DefaultPasswordRule.objects.filter(region__code="420100", status=Status.PUBLISHED).first()
-        rule.note = "武汉的新说明"
-        rule.save()
-
-    committed(edit_wuhan)
+    committed(edit_another_region)
     answer, queries = as_another_worker_would(client, "130702")
     assert answer == before
-    # The regions' index, the fingerprints and the cards' availability, which the publish moved on: no fragment.
-    assert len(queries) <= 3, queries
-    assert not [sql for sql in queries if "passwords_defaultpasswordrule" in sql and "UNION" not in sql]
+    assert not fragment_queries(queries)
     assert "武汉的新说明" in {rule["note"] for rule in lookup(client, "420102")["default_passwords"]}
 
 
@@ -174,3 +171,55 @@ def test_a_procedure_a_faq_is_about_leaves_that_faqs_fragment_when_unpublished(c
     committed(unpublish)
     RevisionMemo.clear_all()
     assert "shanghai-report-loss-phone" not in listed()
+
+
+def edit_another_region():
+    rule = DefaultPasswordRule.objects.filter(region__code="420100", status=Status.PUBLISHED).first()
+    rule.note = "武汉的新说明"
+    rule.save()
+
+
+def fragment_queries(queries: list[str]) -> list[str]:
+    """The queries that build fragments (the fingerprints' one reads the same tables, in a UNION)."""
+    return [sql for sql in queries if "passwords_defaultpasswordrule" in sql and "UNION" not in sql]
+
+
+@pytest.mark.parametrize("code", ["130702", "420102"])
+def test_the_commit_prepares_what_the_first_lookups_after_it_need(client, committed, code):
+    committed(edit_another_region)  # a server has seen a publish before: the fingerprints it left are in the cache
+    lookup(client, "130702")
+    lookup(client, "420102")
+    committed(edit_rule_note)
+    answer, queries = as_another_worker_would(client, code)
+    # A worker that has just started builds its regions' index; all else, the changed region's fragment included, is
+    # in the shared cache already.
+    assert [sql for sql in queries if "regions_region" not in sql] == [], queries
+    assert len(queries) == 1
+    if code == "130702":
+        assert rules(answer)[ZHANGJIAKOU_RULE]["note"] == "刚刚改过的说明"
+
+
+def test_a_commit_that_changes_every_region_leaves_their_fragments_to_the_lookups(client, committed, monkeypatch):
+    from lookup import cache as lookup_cache
+
+    monkeypatch.setattr(lookup_cache, "PREPARED_AT_MOST", 2)
+    lookup(client, "130702")
+    committed(edit_another_region)
+    with CaptureQueriesContext(connection) as queries:
+        committed(rename_region)  # in every region's fingerprint
+    assert not fragment_queries([query["sql"] for query in queries.captured_queries])
+    assert rules(lookup(client, "130702"))[ZHANGJIAKOU_RULE]["resolved_from"]["name"] == "张家口市（新名）"
+
+
+def test_a_failure_while_preparing_leaves_the_commit_and_the_answers_right(client, committed, monkeypatch, caplog):
+    from curation import registry
+
+    def broken() -> None:
+        raise RuntimeError("the cache fell over")
+
+    monkeypatch.setattr(registry, "AFTER_PUBLIC_COMMIT", [broken, *registry.AFTER_PUBLIC_COMMIT])
+    lookup(client, "130702")
+    committed(edit_rule_note)
+    assert "preparing for the public after a commit failed" in caplog.text
+    assert DefaultPasswordRule.objects.get(slug=ZHANGJIAKOU_RULE).note == "刚刚改过的说明"
+    assert rules(lookup(client, "130702"))[ZHANGJIAKOU_RULE]["note"] == "刚刚改过的说明"

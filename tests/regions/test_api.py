@@ -139,3 +139,29 @@ def test_a_repeated_search_reads_nothing_from_the_database(client, django_assert
     with django_assert_num_queries(0):
         body = client.get("/api/v1/regions/", {"search": "zhangj", "page_size": 5}).json()
     assert body["results"] and all("zhangj" in region["pinyin"] for region in body["results"])
+
+
+def test_the_index_outlives_a_publish_of_content_and_not_a_change_to_a_region(client, committed):
+    from passwords.models import DefaultPasswordRule
+    from regions.search import region_index
+
+    index = region_index()
+
+    def edit_a_rule():
+        rule = DefaultPasswordRule.objects.filter(status="published").first()
+        rule.note = "改过的说明"
+        rule.save()
+
+    committed(edit_a_rule)
+    # The public revision moved; the regions did not, and rebuilding the index costs each worker its CPU.
+    assert region_index() is index
+
+    def rename_a_county():
+        county = Region.objects.get(code="130702")
+        county.name = "新改名区"
+        county.save()
+
+    committed(rename_a_county)
+    assert region_index() is not index
+    found = client.get("/api/v1/regions/", {"search": "新改名"}).json()["results"]
+    assert [region["code"] for region in found] == ["130702"]
