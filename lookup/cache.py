@@ -5,8 +5,8 @@ depend on who asks, so it is serialized once per state of that region's content 
 as that region's fragment; a lookup then fetches at most four fragments and resolves precedence in Python. Most of
 the 3,400 regions hold nothing of their own: a fingerprint of each region that does is read once per content
 revision (one query), so the others cost nothing. A fragment is kept under its region's fingerprint, not under the
-revision: a publish leaves the fragment of every region it did not change where it was, and only the first lookups
-of a region it changed build that region's again (a fixed number of queries for any number of regions). A lookup
+revision: a publish leaves the fragment of every region it did not change where it was, and the commit builds those
+of the regions it changed (`prepare_after_publish`; a fixed number of queries for any number of regions). A lookup
 that is not itself cached costs no query otherwise: its chain of regions comes from the regions' index each worker
 holds (regions/search.py), and each fragment carries its rows in the compact answer's shape as well, picked once.
 """
@@ -174,7 +174,8 @@ def prepare_after_publish() -> None:
     """Builds, in the process that committed a change the public sees, what the first lookups under the new revision
     need (`curation.registry.after_public_commit`): the fingerprints, where card types are issued, and the fragments
     of the regions the change touched, in every language. Other workers then find them in the shared cache, so that
-    a lookup right after a publish, of a region it changed or not, runs no query but the regions' fingerprint."""
+    a lookup right after a publish, of a region it changed or not, runs no query (a worker that has just started
+    builds its regions' index)."""
     previous = cache.get(LAST_FINGERPRINTS_KEY)
     fingerprints = fragment_fingerprints()
     cache.set(LAST_FINGERPRINTS_KEY, fingerprints, None)

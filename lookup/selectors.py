@@ -96,9 +96,10 @@ def content_fingerprints(codes: Mapping[int, str]) -> dict[str, str]:
         stamped(Region.objects.all(), 8, everywhere),
         stamped(CardType.objects.all(), 9, everywhere),
     ]
-    found: dict[str, list[tuple]] = {NATIONAL_CODE: []}
+    found: dict[str | int, list[tuple]] = {NATIONAL_CODE: []}
     for group, *figures in parts[0].union(*parts[1:], all=True):
         if figures[1]:
+            # A region the index does not know yet changes every fingerprint: more work, never a stale fragment.
             found.setdefault(codes.get(group, EVERYWHERE), []).append(tuple(figures))
     shared = sorted(found.pop(EVERYWHERE, []))
     return {
