@@ -22,6 +22,7 @@ from django.db import connections, transaction
 
 from curation import events
 from curation.history import history_paused
+from curation.revisions import prepared_once
 
 CONTENT_APPS = ["regions", "curation", "sources", "passwords", "procedures", "auth.group", "auth.user"]
 # A counter for cache keys, not content: loading a backup moves it on by itself, which is what caches need.
@@ -74,7 +75,7 @@ def import_json(path: Path, *, database: str = "default") -> None:
     # The history is restored from the backup; the links being set again must not add versions to it.
     rows = renamed_models(json.loads(Path(path).read_text(encoding="utf-8")))
     # So are the change feed's events, under their ids: apps' cursors go on across a restore of the latest backup.
-    with transaction.atomic(using=database), history_paused(), events.feed_paused():
+    with prepared_once(), transaction.atomic(using=database), history_paused(), events.feed_paused():
         waiting = []
         # The JSON is read once, above; Django's JSON deserializer is this one after its own json.loads.
         for item in serializers.deserialize("python", rows, using=database, handle_forward_references=True):

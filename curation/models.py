@@ -233,6 +233,10 @@ class ContentModel(RefusesNulCharacters, models.Model):
                 update_fields = kwargs.get("update_fields")
                 if update_fields is not None:
                     kwargs["update_fields"] = {*update_fields, "version"}
+        if kwargs.get("update_fields") is not None:
+            # auto_now writes only the fields named: every save must move `updated_at`, which `updated_since` and
+            # the lookup's fragments (lookup/selectors.py) read.
+            kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
         super().save(*args, **kwargs)
 
     @classmethod

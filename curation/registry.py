@@ -9,7 +9,8 @@
 - `publishing_check(check)`: one more condition content must meet to be submitted, published or reverted while
   public (the sources app's rule for standing); `check(obj)` raises a ValidationError naming what is wrong.
 - `after_public_commit(prepare)`: `prepare()` runs in the process that committed a change the public sees, once it
-  has committed and the caches in front have been told (the lookup builds what its first answers will need).
+  has committed and the caches in front have been told (the lookup builds what its first answers will need); within
+  a request, once at its end for all of its commits (`curation.revisions.prepared_once`).
 Content models themselves (subclasses of ContentModel) and their link tables are tracked without asking.
 """
 

@@ -12,17 +12,20 @@ numbers. A change that is rolled back drops nothing, and no reader can see a num
 A change the public sees also tells the caches in front of the app to drop their public answers (kb/purge.py).
 """
 
+import contextlib
 import contextvars
 import datetime
 import logging
+import threading
 import time
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.signals import request_finished, request_started
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -59,6 +62,12 @@ def revisions_of(row: ContentRevision) -> tuple[Revision, Revision]:
 # (alias, (public, content) revisions read in its snapshot) of the request being answered from a replica
 # (curation/replicas.py).
 replica_read: contextvars.ContextVar[tuple[str, tuple] | None] = contextvars.ContextVar("replica_read", default=None)
+
+
+def read_alias() -> str:
+    """The database the current request reads: a replica's alias while it answers from one, else "default"."""
+    current = replica_read.get()
+    return current[0] if current else "default"
 
 
 def replica_revisions() -> tuple | None:
@@ -145,12 +154,57 @@ class ForgetOnCommit:
         if self.public:
             # The caches in front (CACHE_PURGE_URLS) keep public answers by address, not by revision.
             purge_public_answers()
-            for prepare in registry.AFTER_PUBLIC_COMMIT:
-                try:
-                    prepare()
-                except Exception:
-                    # The change has committed: what failed here is built by the first answers that need it.
-                    logger.exception("preparing for the public after a commit failed")
+            if getattr(_batch, "open", False):
+                _batch.pending = True
+            else:
+                prepare_for_the_public()
+
+
+def prepare_for_the_public() -> None:
+    """Runs what apps prepare once a public change has committed (`registry.after_public_commit`). Never raises."""
+    for prepare in registry.AFTER_PUBLIC_COMMIT:
+        try:
+            prepare()
+        except Exception:
+            # The change has committed: what failed here is built by the first answers that need it.
+            logger.exception("preparing for the public after a commit failed")
+
+
+# Within a request (and a `prepared_once` block), public commits are prepared for once, at its end: an admin action
+# that publishes a hundred rows commits a hundred times, and a request's answer is sent before its end.
+_batch = threading.local()
+
+
+@contextlib.contextmanager
+def prepared_once() -> Iterator[None]:
+    """Public commits inside are prepared for once, when the block ends (a command's many commits, a restore)."""
+    if getattr(_batch, "open", False):
+        yield
+        return
+    _batch.open, _batch.pending = True, False
+    try:
+        yield
+    finally:
+        pending = _batch.pending
+        _batch.open = _batch.pending = False
+        if pending:
+            prepare_for_the_public()
+
+
+def _request_started(**kwargs) -> None:
+    _batch.open, _batch.pending = True, False
+
+
+def _request_finished(**kwargs) -> None:
+    # Sent when the server closes the response, once it has been sent: whoever published is not kept waiting.
+    pending = getattr(_batch, "pending", False)
+    _batch.open = _batch.pending = False
+    if pending:
+        prepare_for_the_public()
+
+
+request_started.connect(_request_started, dispatch_uid="curation-prepare-batch-start")
+request_finished.connect(_request_finished, dispatch_uid="curation-prepare-batch-end")
 
 
 def pending_bump() -> ForgetOnCommit | None:

@@ -25,6 +25,7 @@ from . import registry
 from .choices import AuditAction, Status
 from .history import one_history_record
 from .models import AuditEntry, ChangeNote, ContentModel, content_field_names
+from .revisions import prepared_once
 
 PUBLISH_PERMISSION = "curation.publish_content"
 
@@ -461,15 +462,17 @@ def publish_due(
     """Publishes everything in review whose scheduled moment has come; returns what went live and what was refused."""
     now = now or timezone.now()
     published, refused = [], []
-    for model in content_models():
-        for obj in model._base_manager.filter(status=Status.IN_REVIEW, publish_at__lte=now).order_by("publish_at"):
-            try:
-                published.append(publish(obj, None, scheduled=True))
-            except ValidationError as error:
-                # One invalid row must not hold back the rest; it stays in review for a publisher to look at.
-                refused.append((obj, error))
-                if getattr(error, "code", None) == "changed_after_schedule":
-                    _cancel_schedule(obj)
+    with prepared_once():
+        for model in content_models():
+            due = model._base_manager.filter(status=Status.IN_REVIEW, publish_at__lte=now).order_by("publish_at")
+            for obj in due:
+                try:
+                    published.append(publish(obj, None, scheduled=True))
+                except ValidationError as error:
+                    # One invalid row must not hold back the rest; it stays in review for a publisher to look at.
+                    refused.append((obj, error))
+                    if getattr(error, "code", None) == "changed_after_schedule":
+                        _cancel_schedule(obj)
     return published, refused
 
 

@@ -67,8 +67,8 @@ def whole_answer(
     if chain is None:
         return None
     codes = chain["codes"]
-    with_content = fragment_fingerprints()
-    fragments = region_fragments([c for c in codes if c in with_content])
+    fingerprints = fragment_fingerprints()
+    fragments = region_fragments([c for c in codes if c in fingerprints], fingerprints)
 
     def gather(part: str) -> list[dict]:
         return [row for c in codes if c in fragments for row in fragments[c][part]]

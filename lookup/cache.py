@@ -19,7 +19,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import translation
 from django.utils.translation import get_language
 
-from curation.revisions import RevisionMemo, get_many, revision_key
+from curation.revisions import RevisionMemo, get_many, read_alias, revision_key
 from passwords.selectors import published_availability_rows
 from procedures.api.serializers import ChannelSerializer
 from regions.models import NATIONAL_CODE, address_name
@@ -39,8 +39,9 @@ FRAGMENT_PARTS = ("rules", "policies", "procedures", "channels", "faqs")
 # The fragment's parts the compact answer shapes, by the answer's section they go to (serializers.COMPACT).
 COMPACT_SECTIONS = {"rules": "default_passwords", "policies": "password_policy", "procedures": "procedures"}
 COMPACT_PART = "compact"
-# Renamed whenever a fragment's shape changes: a worker of the previous release, or Redis holding its fragments
-# under an unchanged revision, must not hand one shape to code that reads the other.
+# Renamed whenever a fragment's shape or wording changes (a field, a serializer, a translated label): fragments are
+# kept by what their region holds, across publishes and releases, so Redis would hand the previous release's to code
+# that reads the new shape until they expire.
 FRAGMENT_KEY = "fragment-with-compact"
 
 # Fragments and sets a worker keeps in its own memory; their keys name the revision or the content they were built
@@ -96,18 +97,24 @@ def card_availability() -> dict[str, list[dict]]:
 
 def fragment_fingerprints() -> dict[str, str]:
     """The fingerprint of each region's fragment, by code, for the regions that something published is stated on
-    (and the root); one query per content revision."""
+    (and the root); one query per content revision and database.
+
+    Per database as well: the primary may compute a revision's fingerprints after a later commit, and a replica still
+    at that revision must not build its older rows into a fragment stored under the later fingerprint. A replica's
+    read is one snapshot (curation/replicas.py), fingerprints and rows alike; on the primary the rows are read after
+    the fingerprints, so a fragment is never older than the fingerprint it is stored under."""
 
     def build() -> dict[str, str]:
         return selectors.content_fingerprints({pk: entry.code for pk, entry in region_index().by_pk.items()})
 
-    return cached(revision_key("fragment-fingerprints"), build)
+    return cached(revision_key("fragment-fingerprints", read_alias()), build)
 
 
 def region_chain(code: str) -> dict | None:
     """The region as the lookup shows it, and the codes of its chain, nearest first; None for an unknown code.
 
-    Read from the regions' index (regions/search.py), which each worker holds per revision: no query per region."""
+    Read from the regions' index (regions/search.py), which each worker holds until the regions change: no query per
+    region."""
     chain = region_index().chain(code)
     if chain is None:
         return None
@@ -158,14 +165,13 @@ def build_fragments(codes: list[str]) -> dict[str, dict[str, list]]:
     return fragments
 
 
-def region_fragments(codes: list[str]) -> dict[str, dict[str, list]]:
-    """The fragments of these regions, which must have content (`fragment_fingerprints`).
+def region_fragments(codes: list[str], fingerprints: dict[str, str]) -> dict[str, dict[str, list]]:
+    """The fragments of these regions, each of which has a fingerprint in `fingerprints` (`fragment_fingerprints`,
+    read once by the caller: a second read could be of the next revision, where a region may have none).
 
     Keyed by each region's fingerprint rather than by the revision: a publish elsewhere leaves a region's fragment
-    where it is, and only the regions it changed are built again. A fingerprint is read before the rows a fragment
-    is built from, so a fragment is never older than the fingerprint it is stored under."""
+    where it is, and only the regions it changed are built again."""
     language = get_language()
-    fingerprints = fragment_fingerprints()
     keys = {code: f"kb:{FRAGMENT_KEY}:{code}:{fingerprints[code]}:{language}" for code in codes}
     return get_many(LOCAL, keys, build_fragments)
 
@@ -185,4 +191,4 @@ def prepare_after_publish() -> None:
         with translation.override(language):
             card_availability()
             if len(changed) <= PREPARED_AT_MOST:
-                region_fragments(changed)
+                region_fragments(changed, fingerprints)

@@ -94,7 +94,8 @@ def content_fingerprints(codes: Mapping[int, str]) -> dict[str, str]:
             "procedures__updated_at",
         ),
         stamped(Region.objects.all(), 8, everywhere),
-        stamped(CardType.objects.all(), 9, everywhere),
+        # Published ones only: a draft's save changes no fragment (a published one's changes move the rows naming it).
+        stamped(CardType.objects.filter(published), 9, everywhere),
     ]
     found: dict[str | int, list[tuple]] = {NATIONAL_CODE: []}
     for group, *figures in parts[0].union(*parts[1:], all=True):

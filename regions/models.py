@@ -133,6 +133,9 @@ class Region(models.Model):
                 kwargs["update_fields"] = {*kwargs["update_fields"], "pinyin", "initials"}
         if not self.short_name:
             self.short_name = short_name(self.name)
+        if kwargs.get("update_fields") is not None:
+            # auto_now writes only the fields named: the regions' fingerprint (regions/search.py) reads `updated_at`.
+            kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
         super().save(*args, **kwargs)
 
     def natural_key(self) -> tuple[str]:

@@ -12,7 +12,7 @@ import bisect
 import threading
 from dataclasses import dataclass
 
-from curation.revisions import RevisionMemo, get_many, revision_key
+from curation.revisions import RevisionMemo, get_many, read_alias, revision_key
 from kb.fingerprints import fingerprint_of
 
 from .names import folded, normalise
@@ -119,7 +119,8 @@ def regions_fingerprint() -> str:
     cache. Every change to a region is saved with its `updated_at` (the import's bulk update sets it too)."""
     from .models import Region
 
-    key = revision_key("regions-fingerprint")
+    # Per database too: a replica's index is built from its own snapshot (lookup/cache.py says why).
+    key = revision_key("regions-fingerprint", read_alias())
     return get_many(_stamps, {key: key}, lambda _missing: {key: repr(fingerprint_of(Region.objects.all()))})[key]
 
 

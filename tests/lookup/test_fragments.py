@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from curation.choices import Status
 from curation.models import ChangeNote
 from curation.revisions import RevisionMemo
-from lookup.cache import region_fragments
+from lookup.cache import fragment_fingerprints, region_fragments
 from passwords.models import DefaultPasswordRule
 from procedures.models import Faq, Procedure
 from regions.models import Region
@@ -157,7 +157,7 @@ def test_a_change_shows_in_the_next_lookup_of_every_region_it_touches(client, co
 def test_a_procedure_a_faq_is_about_leaves_that_faqs_fragment_when_unpublished(client, committed):
     # 全国's FAQ on a lost card is about procedures of 上海 as well: their status shows in 全国's fragment.
     def listed() -> list[str]:
-        faqs = region_fragments(["000000"])["000000"]["faqs"]
+        faqs = region_fragments(["000000"], fragment_fingerprints())["000000"]["faqs"]
         return next(faq["_procedures"] for faq in faqs if faq["slug"] == "lost-card-what-to-do")
 
     lookup(client, "310101")
@@ -223,3 +223,50 @@ def test_a_failure_while_preparing_leaves_the_commit_and_the_answers_right(clien
     assert "preparing for the public after a commit failed" in caplog.text
     assert DefaultPasswordRule.objects.get(slug=ZHANGJIAKOU_RULE).note == "刚刚改过的说明"
     assert rules(lookup(client, "130702"))[ZHANGJIAKOU_RULE]["note"] == "刚刚改过的说明"
+
+
+def test_a_request_that_commits_many_times_prepares_once_at_its_end(committed, monkeypatch):
+    from django.core.signals import request_finished, request_started
+
+    from curation import registry
+    from curation.revisions import prepared_once
+
+    calls = []
+    monkeypatch.setattr(registry, "AFTER_PUBLIC_COMMIT", [lambda: calls.append("prepared")])
+    request_started.send(sender=None)
+    committed(edit_rule_note)
+    committed(edit_another_region)
+    assert calls == []  # the answer is sent first
+    request_finished.send(sender=None)
+    assert calls == ["prepared"]
+
+    with prepared_once():  # a command's many commits (the scheduler's publishes, a restore)
+        committed(rename_cited_source)
+        committed(delete_rule)
+    assert calls == ["prepared"] * 2
+    committed(rename_region)  # outside both: at once
+    assert calls == ["prepared"] * 3
+
+
+def test_links_cleared_from_the_other_side_leave_no_fragment_showing_them(client, committed):
+    # clear() deletes the citation rows one by one (their table has receivers), and each one moves its rule.
+    source = DefaultPasswordRule.objects.get(slug=ZHANGJIAKOU_RULE).sources.filter(status=Status.PUBLISHED).first()
+    assert source.slug in {s["slug"] for s in rules(lookup(client, "130702"))[ZHANGJIAKOU_RULE]["sources"]}
+    committed(lambda: source.password_rules.clear())
+    assert source.slug not in {s["slug"] for s in rules(lookup(client, "130702"))[ZHANGJIAKOU_RULE]["sources"]}
+
+
+def test_a_save_of_named_fields_still_moves_updated_at(client, committed):
+    lookup(client, "130702")
+
+    def save_only_the_note():
+        rule = DefaultPasswordRule.objects.get(slug=ZHANGJIAKOU_RULE)
+        rule.note = "只存这一栏"
+        rule.save(update_fields=["note"])
+        region = Region.objects.get(code="130700")
+        region.name = "张家口市（只存名称）"
+        region.save(update_fields=["name"])
+
+    committed(save_only_the_note)
+    rule = rules(lookup(client, "130702"))[ZHANGJIAKOU_RULE]
+    assert (rule["note"], rule["resolved_from"]["name"]) == ("只存这一栏", "张家口市（只存名称）")
