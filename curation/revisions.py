@@ -181,30 +181,28 @@ def prepared_once() -> Iterator[None]:
     if getattr(_batch, "open", False):
         yield
         return
-    _batch.open, _batch.pending = True, False
+    _open_batch()
     try:
         yield
     finally:
-        pending = _batch.pending
-        _batch.open = _batch.pending = False
-        if pending:
-            prepare_for_the_public()
+        _close_batch()
 
 
-def _request_started(**kwargs) -> None:
+def _open_batch(**_signal) -> None:
     _batch.open, _batch.pending = True, False
 
 
-def _request_finished(**kwargs) -> None:
-    # Sent when the server closes the response, once it has been sent: whoever published is not kept waiting.
+def _close_batch(**_signal) -> None:
     pending = getattr(_batch, "pending", False)
     _batch.open = _batch.pending = False
     if pending:
         prepare_for_the_public()
 
 
-request_started.connect(_request_started, dispatch_uid="curation-prepare-batch-start")
-request_finished.connect(_request_finished, dispatch_uid="curation-prepare-batch-end")
+# request_finished is sent when the server closes the response, once it has been sent: whoever published is not kept
+# waiting for what their commits prepare.
+request_started.connect(_open_batch, dispatch_uid="curation-prepare-batch-start")
+request_finished.connect(_close_batch, dispatch_uid="curation-prepare-batch-end")
 
 
 def pending_bump() -> ForgetOnCommit | None:
@@ -318,6 +316,11 @@ def store_many(memo: RevisionMemo, values: Mapping[str, object], revision: str, 
         cache.set_many(dict(values), timeout)
     for key, value in values.items():
         memo.set(key, value, revision)
+
+
+def get_one(memo: RevisionMemo, key: str, build: Callable[[], Value]) -> Value:
+    """The value stored under `key` (which names the revision), as `get_many` finds or builds it."""
+    return get_many(memo, {key: key}, lambda _missing: {key: build()})[key]
 
 
 def get_many(

@@ -19,7 +19,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import translation
 from django.utils.translation import get_language
 
-from curation.revisions import RevisionMemo, get_many, read_alias, revision_key
+from curation.revisions import RevisionMemo, get_many, get_one, read_alias, revision_key
 from passwords.selectors import published_availability_rows
 from procedures.api.serializers import ChannelSerializer
 from regions.models import NATIONAL_CODE, address_name
@@ -64,7 +64,7 @@ def picked(value, fields: dict | None):
 
 
 def cached(key: str, build):
-    return get_many(LOCAL, {key: key}, lambda _missing: {key: build()})[key]
+    return get_one(LOCAL, key, build)
 
 
 def plain(data) -> list | dict:

@@ -43,8 +43,8 @@ def published_card_type_media() -> dict[str, str]:
 
 
 def stamped(queryset: QuerySet, kind: int, code, ids: str = "pk", updated_at: str = "updated_at") -> QuerySet:
-    """`queryset` as (region code, `kind`, rows, sum of ids, sum of `updated_at`) per region `code`: a field, or a
-    Value that puts every row in one group."""
+    """`queryset` as (group, `kind`, rows, sum of ids, sum of `updated_at`) per group `code`: a field (a region's id),
+    or a Value that puts every row in one group."""
     if isinstance(code, Value):
         queryset = queryset.annotate(group=code)
         code = "group"

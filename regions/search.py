@@ -12,7 +12,7 @@ import bisect
 import threading
 from dataclasses import dataclass
 
-from curation.revisions import RevisionMemo, get_many, read_alias, revision_key
+from curation.revisions import RevisionMemo, get_one, read_alias, revision_key
 from kb.fingerprints import fingerprint_of
 
 from .names import folded, normalise
@@ -121,7 +121,7 @@ def regions_fingerprint() -> str:
 
     # Per database too: a replica's index is built from its own snapshot (lookup/cache.py says why).
     key = revision_key("regions-fingerprint", read_alias())
-    return get_many(_stamps, {key: key}, lambda _missing: {key: repr(fingerprint_of(Region.objects.all()))})[key]
+    return get_one(_stamps, key, lambda: repr(fingerprint_of(Region.objects.all())))
 
 
 def region_index() -> RegionIndex:
