@@ -15,7 +15,7 @@ from kb.api.filters import refuse_empty
 from passwords.choices import Insurance
 from regions.models import code_validator
 
-from .answer import lookup_answer
+from .answer import rendered_answer
 from .cache import published_card_types
 from .serializers import OPTIONAL_SECTIONS, LookupSerializer
 
@@ -124,7 +124,7 @@ class LookupView(APIView):
         query = LookupQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        answer = lookup_answer(
+        answer = rendered_answer(
             code=params["region"],
             card_type=params.get("card_type"),
             on=params.get("on") or timezone.localdate(),
