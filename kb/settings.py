@@ -99,7 +99,7 @@ MIDDLEWARE = [
     # Records the signed-in user on every historical record, whichever code path saves.
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "kb.csp.CSPMiddleware",
     # Innermost, in this order (throttle, staff answers' headers, 304s, the response cache): after the language is
     # chosen (answers are cached per language), and inside the middleware that add security headers, so cached
     # answers and 304s get them too.

@@ -90,3 +90,48 @@ def test_redoc_loads_no_outside_font(client):
     response = client.get("/api/redoc/")
     assert response.status_code == 200 and b"<redoc" in response.content
     assert b"googleapis" not in response.content and b"gstatic" not in response.content
+
+
+def policy_headers(middleware_class, request, response) -> dict[str, str]:
+    answered = middleware_class(lambda _request: response)(request)
+    return {name: value for name, value in answered.items() if name.startswith("Content-Security-Policy")}
+
+
+def plain(**attributes):
+    from django.http import HttpResponse
+
+    response = HttpResponse("{}")
+    for name, value in attributes.items():
+        setattr(response, name, value)
+    return response
+
+
+@pytest.mark.parametrize(
+    "make_response",
+    [
+        plain,
+        lambda: plain(_csp_update={"img-src": ["https://example.org"]}),
+        lambda: plain(_csp_exempt=True),
+        lambda: plain(_csp_replace_ro={"default-src": ["'none'"]}),
+    ],
+    ids=["plain", "csp_update", "csp_exempt", "report-only replaced"],
+)
+@pytest.mark.parametrize("report_only", [False, True])
+def test_the_sites_middleware_sets_what_django_csps_own_sets(rf, settings, make_response, report_only):
+    """kb/csp.py builds the settings' policies once: every response gets what django-csp would give it, also after
+    the settings change (here, a report-only policy added)."""
+    from csp.middleware import CSPMiddleware as DjangoCSPMiddleware
+
+    from kb.csp import CSPMiddleware
+
+    if report_only:
+        settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {
+            "DIRECTIVES": {"default-src": ["'self'"], "report-uri": "/csp-reports/"},
+            "EXCLUDE_URL_PREFIXES": ["/admin/"],
+        }
+    ours = {}
+    for path in ("/api/v1/regions/", "/admin/"):
+        ours[path] = policy_headers(CSPMiddleware, rf.get(path), make_response())
+        assert ours[path] == policy_headers(DjangoCSPMiddleware, rf.get(path), make_response())
+    assert ("Content-Security-Policy-Report-Only" in ours["/api/v1/regions/"]) is report_only
+    assert "Content-Security-Policy-Report-Only" not in ours["/admin/"]
