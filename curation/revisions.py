@@ -18,6 +18,7 @@ import datetime
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
@@ -276,7 +277,10 @@ class RevisionMemo:
     @classmethod
     def clear_all(cls) -> None:
         for memo in cls.instances:
-            memo.values.clear()
+            memo.clear()
+
+    def clear(self) -> None:
+        self.values.clear()
 
     def get(self, key: str, revision: str):
         if revision != self.revision:
@@ -291,6 +295,47 @@ class RevisionMemo:
         if len(self.values) >= self.size:
             self.values.clear()
         self.values[key] = value
+
+
+class SizedRevisionMemo(RevisionMemo):
+    """A RevisionMemo bounded by the bytes of what it holds rather than by a count, which gives up the least recently
+    used entries first (a RevisionMemo empties itself when full): for values of very different sizes, some of which
+    are asked for far more often than others. Threads of a worker share it."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(size=0)
+        self.max_bytes = max_bytes
+        self.values: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
+        self.bytes = 0
+        self.lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self.lock:
+            self.values.clear()
+            self.bytes = 0
+
+    def get(self, key: Hashable, revision: str):
+        with self.lock:
+            if revision != self.revision:
+                return None
+            entry = self.values.get(key)
+            if entry is None:
+                return None
+            self.values.move_to_end(key)
+            return entry[0]
+
+    def set(self, key: Hashable, value: object, revision: str, size: int = 0) -> None:
+        with self.lock:
+            if revision != self.revision:
+                self.values.clear()
+                self.bytes = 0
+                self.revision = revision
+            replaced = self.values.pop(key, None)
+            self.bytes += size - (replaced[1] if replaced is not None else 0)
+            self.values[key] = (value, size)
+            while self.bytes > self.max_bytes and self.values:
+                _key, (_value, evicted) = self.values.popitem(last=False)
+                self.bytes -= evicted
 
 
 def fetch_many(memo: RevisionMemo, keys: Mapping[Id, str], revision: str) -> dict[Id, object]:

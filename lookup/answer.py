@@ -12,7 +12,7 @@ import datetime
 import orjson
 from django.utils.translation import get_language
 
-from curation.revisions import RevisionMemo, current_revision, read_alias
+from curation.revisions import RevisionMemo, SizedRevisionMemo, current_revision, read_alias
 from kb.api.renderers import dumps
 from passwords.choices import Availability
 from procedures.choices import ProcedureKind
@@ -31,10 +31,10 @@ KIND_ORDER = {kind: index for index, kind in enumerate(ProcedureKind.values)}
 # The fields of an answer that name the request rather than the content: all the others are its sections.
 NAMING = ("region", "card_type", "on", "insurance")
 
-# Sections rendered (orjson.Fragment), by what decides them; and the days on which a chain's answers change. Both are
-# kept by the worker alone: rebuilding an entry costs a millisecond or two of CPU, less than a round trip to Redis
-# and unpickling 25–110 kB. 512 sections are at most some 56 MB of full answers, 19 MB of compact ones.
-RENDERED = RevisionMemo(size=512)
+# Sections rendered (orjson.Fragment), by what decides them, the least recently asked for given up beyond 32 MB (some
+# 1,000 compact answers); and the days on which a chain's answers change. Both are kept by the worker alone:
+# rebuilding an entry costs a millisecond or two of CPU, less than a round trip to Redis and unpickling 25–110 kB.
+RENDERED = SizedRevisionMemo(max_bytes=32 << 20)
 DATED = RevisionMemo(size=2048)
 
 
@@ -93,8 +93,9 @@ def rendered_answer(
     sections = RENDERED.get(key, revision)
     if sections is None:
         answer = lookup_answer(code=code, card_type=card_type, on=on, insurance=insurance, include=include, full=full)
-        sections = {name: orjson.Fragment(dumps(value)) for name, value in answer.items() if name not in NAMING}
-        RENDERED.set(key, sections, revision)
+        rendered = {name: dumps(value) for name, value in answer.items() if name not in NAMING}
+        sections = {name: orjson.Fragment(value) for name, value in rendered.items()}
+        RENDERED.set(key, sections, revision, size=sum(map(len, rendered.values())))
     return {"region": chain["region"], "card_type": card_type, "on": iso, "insurance": insurance, **sections}
 
 
