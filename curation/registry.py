@@ -11,6 +11,9 @@
 - `after_public_commit(prepare)`: `prepare()` runs in the process that committed a change the public sees, once it
   has committed and the caches in front have been told (the lookup builds what its first answers will need); within
   a request, once at its end for all of its commits (`curation.revisions.prepared_once`).
+- `assembled_before_django(path, assemble)`: `assemble(query string)` gives the JSON body of a public answer at
+  `path` built from what the worker holds, or None for a query it does not take; the answer memo then answers a GET
+  of that path before Django, with the headers Django gave another query there (curation/api/fastpath.py).
 Content models themselves (subclasses of ContentModel) and their link tables are tracked without asking.
 """
 
@@ -23,6 +26,7 @@ EMBEDDED_IN: dict[str, list[tuple[str, str]]] = {}
 TRACKED: list[type[models.Model]] = []
 PUBLISHING_CHECKS: list[Callable[[models.Model], None]] = []
 AFTER_PUBLIC_COMMIT: list[Callable[[], None]] = []
+ASSEMBLED_BEFORE_DJANGO: dict[str, Callable[[str], bytes | None]] = {}
 # Set by curation.signals when it connects (apps register before and after the core's ready() runs).
 on_track: Callable[[type[models.Model]], None] | None = None
 
@@ -50,3 +54,7 @@ def publishing_check(check: Callable[[models.Model], None]) -> None:
 def after_public_commit(prepare: Callable[[], None]) -> None:
     if prepare not in AFTER_PUBLIC_COMMIT:
         AFTER_PUBLIC_COMMIT.append(prepare)
+
+
+def assembled_before_django(path: str, assemble: Callable[[str], bytes | None]) -> None:
+    ASSEMBLED_BEFORE_DJANGO[path] = assemble

@@ -14,7 +14,9 @@ class LookupConfig(AppConfig):
 
         from .cache import prepare_after_publish
         from .serializers import COMPACT_COMPONENTS
+        from .views import assembled
 
         registry.after_public_commit(prepare_after_publish)
+        registry.assembled_before_django("/api/v1/lookup/", assembled)
         for component, fields in COMPACT_COMPONENTS.items():
             always_sent(component, fields)

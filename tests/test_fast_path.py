@@ -180,6 +180,7 @@ def wsgi(settings):
     revisions._public_memo = None
     wsgi = Wsgi()
     wsgi.application.answers.clear()
+    wsgi.application.templates.clear()
     yield wsgi
     revisions._public_memo = None
 
@@ -329,3 +330,83 @@ def test_a_query_with_a_parameter_that_changes_no_answer_takes_no_place_in_the_m
     wsgi.get(f"{LOOKUP}&_=2")
     assert memo_answers() == before
     assert not any("_=" in (key[9] or "") for key in wsgi.application.answers)
+
+
+def assembled_answers() -> float:
+    return sample("kb_public_answers_total", served="assembled")
+
+
+ASSEMBLED_QUERIES = [
+    "region=420103",
+    "region=130702&on=2022-03-01",
+    "region=130702&on=2022-03-02",
+    "on=2021-06-30&region=410702&card_type=resident-medical-card",
+    "region=410702&insurance=employee&detail=full",
+    "region=420102&detail=full&include=channels,faqs",
+    "region=000000&include=faqs",
+]
+
+
+@pytest.mark.parametrize("headers", [BROWSER, {}, {"HTTP_ACCEPT_ENCODING": "gzip", "HTTP_ACCEPT": "application/json"}])
+def test_a_lookup_the_memo_never_gave_is_assembled_before_django_with_djangos_own_answer(wsgi, headers):
+    """Once Django has answered one lookup, another query is answered before Django runs: its body from the lookup's
+    rendered sections, its headers Django's for that request, byte for byte and header by header."""
+    wsgi.get(LOOKUP, **headers)
+    for query in ASSEMBLED_QUERIES:
+        before = assembled_answers()
+        with mock.patch("django.core.handlers.wsgi.WSGIHandler.__call__", side_effect=AssertionError("Django ran")):
+            status, given, body = wsgi.get(f"/api/v1/lookup/?{query}", **headers)
+        assert assembled_answers() == before + 1, query
+        RevisionMemo.clear_all()
+        django = Client().get(f"/api/v1/lookup/?{query}", **headers)
+        assert (status[:3], body) == (str(django.status_code), django.content), query
+        assert given.pop("X-Request-ID") != django.headers["X-Request-ID"]
+        assert given == {name: value for name, value in django.headers.items() if name != "X-Request-ID"}, query
+        # Asked again, it is the memo's.
+        before = memo_answers()
+        assert wsgi.get(f"/api/v1/lookup/?{query}", **headers)[2] == body
+        assert memo_answers() == before + 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "region=999999",  # no such region: Django's 404
+        "region=42010",
+        "region=",
+        "on=2022-03-01",
+        "region=420102&on=2022-13-01",
+        "region=420102&on=2022-3-1",
+        "region=420102&region=420103",
+        "region=420102&card_type=no-such-card",
+        "region=420102&insurance=everyone",
+        "region=420102&detail=some",
+        "region=420102&include=channels,channels",
+        "region=420102&include=steps",
+        "region=420102&unknown=1",
+        "region=420102&_=1",
+        "region=%34%32%30%31%30%33",  # escaped: Django reads 420103, the assembler does not read escapes
+        "region=420103&on=2022-03-01&on=2022-03-02",
+    ],
+)
+def test_a_query_the_assembler_does_not_take_is_djangos_to_answer(wsgi, query):
+    wsgi.get(LOOKUP)
+    before = assembled_answers()
+    status, _headers, body = wsgi.get(f"/api/v1/lookup/?{query}")
+    assert assembled_answers() == before
+    django = Client().get(f"/api/v1/lookup/?{query}")
+    assert (status[:3], body) == (str(django.status_code), django.content)
+
+
+def test_conditional_requests_and_other_codings_are_djangos_to_answer(wsgi):
+    wsgi.get(LOOKUP, **BROWSER)
+    before = assembled_answers()
+    etag = wsgi.get("/api/v1/lookup/?region=420103", HTTP_ACCEPT_ENCODING="br")[1]["ETag"]
+    assert wsgi.get("/api/v1/lookup/?region=420104", HTTP_IF_NONE_MATCH=etag, **BROWSER)[0].startswith("200")
+    assert wsgi.get("/api/v1/lookup/?region=420104", HTTP_IF_MODIFIED_SINCE="Sun, 01 Jan 2040 00:00:00 GMT", **BROWSER)
+    assert assembled_answers() == before
+    # Without a template for these request headers (another language), Django answers and leaves one.
+    wsgi.get("/api/v1/lookup/?region=420105", HTTP_ACCEPT_LANGUAGE="en")
+    assert assembled_answers() == before
+    wsgi.get("/api/v1/lookup/?region=420106", HTTP_ACCEPT_LANGUAGE="en")
+    assert assembled_answers() == before + 1

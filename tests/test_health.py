@@ -47,7 +47,7 @@ def test_a_database_error_is_a_json_503_not_a_500_page(client, monkeypatch):
     def database_gone(**kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(lookup, "lookup_answer", database_gone)
+    monkeypatch.setattr(lookup, "rendered_answer", database_gone)
     client.raise_request_exception = False
     response = client.get("/api/v1/lookup/", {"region": "420102"})
     assert_problem(response, 503, "service_unavailable")

@@ -31,13 +31,16 @@ from django.core.handlers.exception import convert_exception_to_response
 from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpRequest, HttpResponse
 from django.http.request import HttpHeaders
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.http import http_date
 from django.utils.module_loading import import_string
 from django_prometheus.middleware import Metrics
 
+from curation import registry
 from curation.api.caching import ANSWER_REVISION, CACHED_PREFIXES, PUBLIC_ANSWERS, PublicAnswer
 from curation.revisions import current_revision
 from kb.api.anonymous import anonymous_read
+from kb.api.encoding import with_coding
 from kb.api.guards import IGNORED_PARAMETERS
 from kb.api.throttling import ANONYMOUS_READS, EXPORT_PATH, REFUSED
 from kb.observability import log_request, request_id_for
@@ -132,6 +135,12 @@ KEYED = (
     "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "HTTP_ACCEPT", "HTTP_ACCEPT_LANGUAGE",
     "HTTP_ACCEPT_ENCODING", "HTTP_ORIGIN", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE",
 )  # fmt: skip
+# What the template of an assembled answer is kept under: all of the key but the query and the conditional headers.
+TEMPLATE_KEYED = [
+    index
+    for index, name in enumerate(KEYED)
+    if name not in ("QUERY_STRING", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE")
+]
 VARIES_ON = frozenset({"accept", "accept-language", "accept-encoding", "origin", "authorization"})
 PERSONAL = ("HTTP_AUTHORIZATION", "HTTP_COOKIE", "CONTENT_LENGTH", "HTTP_TRANSFER_ENCODING")
 
@@ -147,9 +156,9 @@ class Measures:
     """What a memoised answer writes when given again: the path as Django's request names it in the log, and
     django-prometheus' counts as its middleware make them for an answer no view gave (a 304, a cached one)."""
 
-    __slots__ = ("counters", "path", "sizes", "timers")
+    __slots__ = ("counters", "path", "request_sizes", "response_sizes", "timers")
 
-    def __init__(self, environ: dict, status: str, size: int) -> None:
+    def __init__(self, environ: dict, status: str, served: str) -> None:
         # The transport as the metrics name it (scheme and the proxy's header are both in the memo's key).
         request = WSGIRequest(environ)
         self.path = request.path
@@ -164,10 +173,10 @@ class Measures:
             metrics.responses_by_status.labels(status=code),
             metrics.responses_by_status_view_method.labels(status=code, view=view, method=method),
             metrics.responses_by_charset.labels(charset="utf-8"),
-            PUBLIC_ANSWERS.labels("memo"),
+            PUBLIC_ANSWERS.labels(served),
         ]
         self.timers = [metrics.requests_latency_before, metrics.requests_latency_by_view_method.labels(view, method)]
-        self.sizes = [(metrics.requests_body_bytes, 0), (metrics.responses_body_bytes, size)]
+        self.request_sizes, self.response_sizes = metrics.requests_body_bytes, metrics.responses_body_bytes
 
 
 # What Measures reads of a request: its path as Django's request makes it, and its scheme (with the proxy's header
@@ -196,13 +205,15 @@ class Memoised:
         names = (*MEASURED, *(settings.SECURE_PROXY_SSL_HEADER or ())[:1])
         self.environ = {name: environ[name] for name in names if name in environ}
         self.environ["wsgi.input"] = io.BytesIO()
-        self.measures: Measures | None = None
+        # By how it is served: given again ("memo"), or as the template of assembled answers ("assembled").
+        self.measures: dict[str, Measures] = {}
 
-    def measured(self) -> Measures:
-        if self.measures is None:
+    def measured(self, served: str = "memo") -> Measures:
+        measures = self.measures.get(served)
+        if measures is None:
             # Two threads giving it at once may both make them: the same values either way.
-            self.measures = Measures(self.environ, self.status, len(self.body))
-        return self.measures
+            measures = self.measures[served] = Measures(self.environ, self.status, served)
+        return measures
 
 
 class AnswerMemo:
@@ -214,17 +225,27 @@ class AnswerMemo:
     worker's copy, PUBLIC_REVISION_MEMO_SECONDS old at most, as on the fast path) and the day too. The anonymous
     throttle still counts every answer, as the fast path counts (`BatchedCounts`: in batches, with a stated overshoot);
     a request it refuses goes the full way for its 429, marked so that Django's throttle does not count it again.
-    Request logs and metrics are written as for any answer."""
+    Request logs and metrics are written as for any answer.
+
+    A GET of a path for which an app registered an assembler (`curation.registry.assembled_before_django`: the
+    lookup) that the memo does not hold is answered here too, when the assembler takes its query: with the body it
+    assembles, fitted into the headers Django gave another query of that path under the same request headers (its
+    template, of the same revision and day). What an answer's query changes in them is worked out as Django works it
+    out: the ETag and Last-Modified (`PublicAnswer`), the content coding (`with_coding`), the length and the request
+    id. A coding other than the template's, a query the assembler does not take, a conditional request: Django
+    answers."""
 
     SIZE = 512
     MAX_BODY = 1 << 20
     MAX_BYTES = 32 << 20
+    TEMPLATES = 256
 
     def __init__(self, application) -> None:
         self.application = application
         self.lock = threading.Lock()
         self.answers: OrderedDict[tuple, Memoised] = OrderedDict()
         self.bytes = 0
+        self.templates: dict[tuple, Memoised] = {}
 
     @staticmethod
     def key(environ: dict) -> tuple | None:
@@ -244,8 +265,14 @@ class AnswerMemo:
         started = time.perf_counter()
         try:
             answer = self.answers.get(key)
-            if answer is not None and self.valid(answer) and self.admitted(environ):
-                return self.answer(key, answer, environ, start_response, started)
+            if answer is not None:
+                if self.valid(answer) and self.admitted(environ):
+                    return self.answer(key, answer, environ, start_response, started)
+            else:
+                answer = self.assembled(key, environ)
+                if answer is not None and self.admitted(environ):
+                    self.keep(key, answer)
+                    return self.answer(key, answer, environ, start_response, started, served="assembled")
         except Exception:
             # Whatever fails here (the primary away when the revision is read, an address the throttle cannot read)
             # is Django's to answer, with its error handling, replica fallback, logs and metrics.
@@ -268,10 +295,74 @@ class AnswerMemo:
                 body.close()
         if len(content) <= self.MAX_BODY and not ignored_parameters(environ):
             try:
-                self.keep(key, Memoised(environ, day, given[0], list(given[1]), content))
+                memoised = Memoised(environ, day, given[0], list(given[1]), content)
+                self.keep(key, memoised)
+                if self.assembler(environ) is not None and memoised.status.startswith("200 "):
+                    self.keep_template(key, memoised)
             except Exception:
                 logger.warning("answer memo could not keep an answer", exc_info=True)
         return [content]
+
+    @staticmethod
+    def assembler(environ: dict):
+        """The assembler registered for this request's path, for a GET that names no answer it holds already."""
+        if (
+            environ["REQUEST_METHOD"] != "GET"
+            or environ.get("HTTP_IF_NONE_MATCH")
+            or environ.get("HTTP_IF_MODIFIED_SINCE")
+        ):
+            return None
+        return registry.ASSEMBLED_BEFORE_DJANGO.get(environ.get("PATH_INFO", ""))
+
+    @staticmethod
+    def template_key(key: tuple) -> tuple:
+        # From the memo's key, read before Django saw the request (its handler fills in SCRIPT_NAME).
+        return tuple(key[index] for index in TEMPLATE_KEYED)
+
+    def keep_template(self, key: tuple, answer: Memoised) -> None:
+        with self.lock:
+            if len(self.templates) >= self.TEMPLATES:
+                self.templates = {}
+            self.templates[self.template_key(key)] = answer
+
+    def assembled(self, key: tuple, environ: dict) -> Memoised | None:
+        """The answer Django would give this request, from its path's assembler and a template (see the class)."""
+        assemble = self.assembler(environ)
+        if assemble is None:
+            return None
+        template = self.templates.get(self.template_key(key))
+        if template is None or not self.valid(template):
+            return None
+        day = timezone.localdate()
+        headers = dict(template.headers)
+        request = WSGIRequest(environ)
+        token = anonymous_read.set(True)
+        try:
+            # The language Django chose for the same Accept-Language, as the answer's key and fragments name it.
+            with translation.override(headers.get("Content-Language")):
+                public = PublicAnswer.of(request)
+                if public is None or public.revision != template.revision:
+                    return None
+                body = assemble(environ.get("QUERY_STRING", ""))
+                if body is None:
+                    return None
+                variants = with_coding({"identity": body}, public.coding) or {"identity": body}
+        finally:
+            anonymous_read.reset(token)
+        coding = public.coding if public.coding in variants else "identity"
+        if coding != headers.get("Content-Encoding", "identity"):
+            return None
+        body = variants[coding]
+        given = {
+            "ETag": public.etag,
+            "Last-Modified": http_date(public.last_modified),
+            "Content-Length": str(len(body)),
+        }
+        fitted = [(name, given.get(name, value)) for name, value in template.headers]
+        answer = Memoised(environ | {ANSWER_REVISION: public.revision}, day, template.status, fitted, body)
+        # Its measures as an assembled answer are the template's: the same status, path and transport.
+        answer.measures = {"assembled": template.measured("assembled")}
+        return answer
 
     @staticmethod
     def valid(answer: Memoised) -> bool:
@@ -319,7 +410,9 @@ class AnswerMemo:
                 _key, evicted = self.answers.popitem(last=False)
                 self.bytes -= len(evicted.body)
 
-    def answer(self, key: tuple, answer: Memoised, environ: dict, start_response, started: float) -> list[bytes]:
+    def answer(
+        self, key: tuple, answer: Memoised, environ: dict, start_response, started: float, served: str = "memo"
+    ) -> list[bytes]:
         with self.lock:
             # The least recently given goes first when the memo is full.
             if key in self.answers:
@@ -328,7 +421,7 @@ class AnswerMemo:
         headers = answer.headers.copy()
         headers[answer.request_id_at] = ("X-Request-ID", request_id)
         # Before the answer starts: if they cannot be made, Django answers instead.
-        measures = answer.measured()
+        measures = answer.measured(served)
         start_response(answer.status, headers)
         for counter in measures.counters:
             counter.inc()
@@ -337,7 +430,7 @@ class AnswerMemo:
         elapsed = time.perf_counter() - started
         for timer in measures.timers:
             timer.observe(elapsed)
-        for histogram, value in measures.sizes:
-            histogram.observe(value)
+        measures.request_sizes.observe(0)
+        measures.response_sizes.observe(len(answer.body))
         log_request(request_id, environ["REQUEST_METHOD"], measures.path, int(answer.status[:3]), started)
         return [answer.body]

@@ -19,6 +19,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django_ratelimit import ALL
@@ -111,6 +112,31 @@ class BatchedCounts:
         self.flushed_at = time.monotonic()
         self.failed_until = 0.0
         self.pruned_at = 0
+        # (scope, rate, connection's and proxies' addresses) → (window end, django-ratelimit's key)
+        self.keys: dict[tuple, tuple[int, str]] = {}
+        setting_changed.connect(self.forget_keys, weak=False)
+
+    def forget_keys(self, **_signal) -> None:
+        # An address is read as the settings say (the number of proxies): a test that changes them reads it anew.
+        self.keys = {}
+
+    def key_of(self, request, scope: str, rate: str, period: int) -> tuple[str, int]:
+        """django-ratelimit's cache key for the request's client address and current window, worked out once per
+        address and window: its arithmetic on the address (ipaddress, a checksum, a hash) costs as much as the rest
+        of the throttle. The address is read from the connection and X-Forwarded-For alone (kb/login_limits.py)."""
+        meta = request.META
+        asker = (scope, rate, meta.get("REMOTE_ADDR"), meta.get("HTTP_X_FORWARDED_FOR"))
+        known = self.keys.get(asker)
+        # django-ratelimit's window of a moment is the first window end at or after it.
+        if known is not None and int(time.time()) <= known[0]:
+            return known[1], known[0]
+        client = _get_ip(request)
+        window = _get_window(client, period)
+        key = _make_cache_key(scope, window, rate, client, ALL)
+        if len(self.keys) >= 10_000:
+            self.keys = {}
+        self.keys[asker] = (window, key)
+        return key, window
 
     def admit(self, request, scope: str, rate: str | None) -> bool:
         """Whether this request may be answered without counting it in the shared cache now (it is counted later)."""
@@ -120,9 +146,7 @@ class BatchedCounts:
         if now < self.failed_until:
             return False
         limit, period = _split_rate(rate)
-        client = _get_ip(request)
-        window = _get_window(client, period)
-        key = _make_cache_key(scope, window, rate, client, ALL)
+        key, window = self.key_of(request, scope, rate, period)
         with self.lock:
             entry = self.entries.get(key)
             first = entry is None
