@@ -11,22 +11,24 @@
 - `after_public_commit(prepare)`: `prepare()` runs in the process that committed a change the public sees, once it
   has committed and the caches in front have been told (the lookup builds what its first answers will need); within
   a request, once at its end for all of its commits (`curation.revisions.prepared_once`).
-- `assembled_before_django(path, assemble)`: `assemble(query string)` gives the JSON body of a public answer at
-  `path` built from what the worker holds, or None for a query it does not take; the answer memo then answers a GET
-  of that path before Django, with the headers Django gave another query there (curation/api/fastpath.py).
+- `assembled_before_django(path, assemble)`: `assemble(request)` gives the JSON body of the public answer to an
+  anonymous GET of `path` (Django's request, which no middleware has seen, in the language Django chose for the same
+  headers), built from what the worker holds, or None for a query it does not take; the answer memo then answers
+  that GET before Django, with the headers Django gave another query there (curation/api/fastpath.py).
 Content models themselves (subclasses of ContentModel) and their link tables are tracked without asking.
 """
 
 from collections.abc import Callable
 
 from django.db import models
+from django.http import HttpRequest
 
 OWNER_FIELDS: dict[type[models.Model], str] = {}
 EMBEDDED_IN: dict[str, list[tuple[str, str]]] = {}
 TRACKED: list[type[models.Model]] = []
 PUBLISHING_CHECKS: list[Callable[[models.Model], None]] = []
 AFTER_PUBLIC_COMMIT: list[Callable[[], None]] = []
-ASSEMBLED_BEFORE_DJANGO: dict[str, Callable[[str], bytes | None]] = {}
+ASSEMBLED_BEFORE_DJANGO: dict[str, Callable[[HttpRequest], bytes | None]] = {}
 # Set by curation.signals when it connects (apps register before and after the core's ready() runs).
 on_track: Callable[[type[models.Model]], None] | None = None
 
@@ -56,5 +58,5 @@ def after_public_commit(prepare: Callable[[], None]) -> None:
         AFTER_PUBLIC_COMMIT.append(prepare)
 
 
-def assembled_before_django(path: str, assemble: Callable[[str], bytes | None]) -> None:
+def assembled_before_django(path: str, assemble: Callable[[HttpRequest], bytes | None]) -> None:
     ASSEMBLED_BEFORE_DJANGO[path] = assemble

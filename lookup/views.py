@@ -4,6 +4,7 @@ import copy
 import datetime
 import re
 
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -149,12 +150,13 @@ ISO_DAY = re.compile(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 INCLUDED = re.compile(INCLUDE_PATTERN)
 
 
-def assembled(query: str) -> bytes | None:
-    """The JSON body LookupView gives for `query`, for a query whose every parameter LookupQuerySerializer accepts as
-    sent (each once, none empty, a day written YYYY-MM-DD, nothing else) and a region that exists; None for any other
-    query, which Django answers, with its errors. Registered with curation.registry.assembled_before_django: a lookup
-    the response cache has not seen is then answered before Django's request, middleware and view, with the headers
-    Django gave another lookup (curation/api/fastpath.py)."""
+def assembled(request: HttpRequest) -> bytes | None:
+    """The JSON body LookupView gives for the request's query, for a query whose every parameter LookupQuerySerializer
+    accepts as sent (each once, none empty, a day written YYYY-MM-DD, nothing else) and a region that exists; None for
+    any other query, which Django answers, with its errors. Registered with curation.registry.assembled_before_django:
+    a lookup the response cache has not seen is then answered before Django's request, middleware and view, with the
+    headers Django gave another lookup (curation/api/fastpath.py)."""
+    query = request.META.get("QUERY_STRING", "")
     if not PLAIN_QUERY.match(query):
         return None
     params: dict[str, str] = {}

@@ -347,24 +347,40 @@ ASSEMBLED_QUERIES = [
 ]
 
 
+SEARCH = "/api/v1/regions/?search=zhang"
+SEARCH_QUERIES = [
+    "search=wu",
+    "search=zh&page_size=3",
+    "page=2&search=zhang&page_size=5",
+    "search=%E9%95%BF",  # 长, as a browser escapes it
+    "search=%EF%BC%91%EF%BC%93%EF%BC%90%EF%BC%97",  # full-width １３０７
+]
+
+
+@pytest.mark.parametrize(
+    ("first", "path", "queries"),
+    [(LOOKUP, "/api/v1/lookup/", ASSEMBLED_QUERIES), (SEARCH, "/api/v1/regions/", SEARCH_QUERIES)],
+    ids=["lookup", "region search"],
+)
 @pytest.mark.parametrize("headers", [BROWSER, {}, {"HTTP_ACCEPT_ENCODING": "gzip", "HTTP_ACCEPT": "application/json"}])
-def test_a_lookup_the_memo_never_gave_is_assembled_before_django_with_djangos_own_answer(wsgi, headers):
-    """Once Django has answered one lookup, another query is answered before Django runs: its body from the lookup's
-    rendered sections, its headers Django's for that request, byte for byte and header by header."""
-    wsgi.get(LOOKUP, **headers)
-    for query in ASSEMBLED_QUERIES:
+def test_an_answer_the_memo_never_gave_is_assembled_before_django_as_djangos(wsgi, first, path, queries, headers):
+    """Once Django has answered one lookup (or region search), another query is answered before Django runs: its body
+    from the lookup's rendered sections (the regions' index and rows), its headers Django's for that request, byte for
+    byte and header by header."""
+    wsgi.get(first, **headers)
+    for query in queries:
         before = assembled_answers()
         with mock.patch("django.core.handlers.wsgi.WSGIHandler.__call__", side_effect=AssertionError("Django ran")):
-            status, given, body = wsgi.get(f"/api/v1/lookup/?{query}", **headers)
+            status, given, body = wsgi.get(f"{path}?{query}", **headers)
         assert assembled_answers() == before + 1, query
         RevisionMemo.clear_all()
-        django = Client().get(f"/api/v1/lookup/?{query}", **headers)
+        django = Client().get(f"{path}?{query}", **headers)
         assert (status[:3], body) == (str(django.status_code), django.content), query
         assert given.pop("X-Request-ID") != django.headers["X-Request-ID"]
         assert given == {name: value for name, value in django.headers.items() if name != "X-Request-ID"}, query
         # Asked again, it is the memo's.
         before = memo_answers()
-        assert wsgi.get(f"/api/v1/lookup/?{query}", **headers)[2] == body
+        assert wsgi.get(f"{path}?{query}", **headers)[2] == body
         assert memo_answers() == before + 1
 
 
@@ -396,6 +412,42 @@ def test_a_query_the_assembler_does_not_take_is_djangos_to_answer(wsgi, query):
     assert assembled_answers() == before
     django = Client().get(f"/api/v1/lookup/?{query}")
     assert (status[:3], body) == (str(django.status_code), django.content)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "search=",
+        "search=zhang&search=wuhan",
+        "search=zhang&level=county",  # another filter: the database's search
+        "search=zhang&page=999",  # beyond the last page: Django's 404
+        "search=zhang&page_size=0",
+        "search=zhang&page_size=101",
+        "search=zhang&page=abc",
+        "search=" + "z" * 200,  # longer than the search field takes
+        "search=zhang&unknown=1",
+    ],
+)
+def test_a_search_the_assembler_does_not_take_is_djangos_to_answer(wsgi, query):
+    wsgi.get(SEARCH)
+    before = assembled_answers()
+    status, _headers, body = wsgi.get(f"/api/v1/regions/?{query}")
+    assert assembled_answers() == before
+    django = Client().get(f"/api/v1/regions/?{query}")
+    assert (status[:3], body) == (str(django.status_code), django.content)
+
+
+def test_an_answer_too_short_to_compress_is_djangos_where_the_template_was_compressed(wsgi):
+    """Django sends a short body as it is: its headers are not those of a compressed template."""
+    wsgi.get(SEARCH, HTTP_ACCEPT_ENCODING="br")
+    before = assembled_answers()
+    status, headers, body = wsgi.get("/api/v1/regions/?search=nowhere-at-all", HTTP_ACCEPT_ENCODING="br")
+    assert assembled_answers() == before
+    assert status.startswith("200") and "Content-Encoding" not in headers and b'"count":0' in body
+    # Without compression asked for, the same search is assembled.
+    wsgi.get(SEARCH)
+    wsgi.get("/api/v1/regions/?search=nowhere-at-all")
+    assert assembled_answers() == before + 1
 
 
 def test_conditional_requests_and_other_codings_are_djangos_to_answer(wsgi):

@@ -343,7 +343,7 @@ class AnswerMemo:
                 public = PublicAnswer.of(request)
                 if public is None or public.revision != template.revision:
                     return None
-                body = assemble(environ.get("QUERY_STRING", ""))
+                body = assemble(request)
                 if body is None:
                     return None
                 variants = with_coding({"identity": body}, public.coding) or {"identity": body}
