@@ -426,6 +426,7 @@ def test_a_query_the_assembler_does_not_take_is_djangos_to_answer(wsgi, query):
         "search=zhang&page=abc",
         "search=" + "z" * 200,  # longer than the search field takes
         "search=zhang&unknown=1",
+        "search=zhang&page_size=" + "0" * 4100 + "5",  # a page size of 5, in a query longer than the guard takes
     ],
 )
 def test_a_search_the_assembler_does_not_take_is_djangos_to_answer(wsgi, query):

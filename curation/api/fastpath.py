@@ -41,7 +41,7 @@ from curation.api.caching import ANSWER_REVISION, CACHED_PREFIXES, PUBLIC_ANSWER
 from curation.revisions import current_revision
 from kb.api.anonymous import anonymous_read
 from kb.api.encoding import with_coding
-from kb.api.guards import IGNORED_PARAMETERS
+from kb.api.guards import IGNORED_PARAMETERS, MAX_QUERY_STRING
 from kb.api.throttling import ANONYMOUS_READS, EXPORT_PATH, REFUSED
 from kb.observability import log_request, request_id_for
 
@@ -328,7 +328,8 @@ class AnswerMemo:
     def assembled(self, key: tuple, environ: dict) -> Memoised | None:
         """The answer Django would give this request, from its path's assembler and a template (see the class)."""
         assemble = self.assembler(environ)
-        if assemble is None:
+        # The guard's refusal of an over-long query comes before any view's reading of it (kb/api/guards.py).
+        if assemble is None or len(environ.get("QUERY_STRING", "")) > MAX_QUERY_STRING:
             return None
         template = self.templates.get(self.template_key(key))
         if template is None or not self.valid(template):
