@@ -67,7 +67,7 @@ def rendered_answer(
     full: bool = False,
 ) -> dict | None:
     """`lookup_answer`'s answer, its sections as pre-rendered JSON (for kb.api.renderers, which copies them as they
-    are): what `orjson.dumps` makes of it is what it makes of `lookup_answer`'s.
+    are): what `kb.api.renderers.dumps` makes of it is what it makes of `lookup_answer`'s.
 
     The sections depend on the region only through the regions of its chain that something is stated on (most
     counties state nothing and show their prefecture's), and on the day only through which of the dates those
@@ -81,10 +81,11 @@ def rendered_answer(
     stated = availability_regions(revision)
     relevant = tuple(c for c in chain["codes"] if c in fingerprints or c in stated)
     where = (read_alias(), get_language())
-    dates = DATED.get((where, relevant), revision)
+    # Keys name the revision too: a thread still answering under the last one may store after a newer has emptied it.
+    dates = DATED.get((revision, where, relevant), revision)
     if dates is None:
         dates = changing_days(relevant, fingerprints)
-        DATED.set((where, relevant), dates, revision)
+        DATED.set((revision, where, relevant), dates, revision)
     starts, ends = dates
     iso = on.isoformat()
     # How many starts the day has reached and how many ends it has passed decide every date comparison in the answer.
@@ -101,10 +102,10 @@ def rendered_answer(
 
 def availability_regions(revision: str) -> frozenset[str]:
     """The codes of the regions a card type's issue or withdrawal is stated on."""
-    codes = DATED.get("availability", revision)
+    codes = DATED.get((revision, "availability"), revision)
     if codes is None:
         codes = frozenset(row["region"]["code"] for rows in card_availability().values() for row in rows)
-        DATED.set("availability", codes, revision)
+        DATED.set((revision, "availability"), codes, revision)
     return codes
 
 

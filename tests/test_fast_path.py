@@ -463,3 +463,19 @@ def test_conditional_requests_and_other_codings_are_djangos_to_answer(wsgi):
     assert assembled_answers() == before
     wsgi.get("/api/v1/lookup/?region=420106", HTTP_ACCEPT_LANGUAGE="en")
     assert assembled_answers() == before + 1
+
+
+@pytest.mark.parametrize("url", [LOOKUP, SEARCH])
+def test_an_answer_from_the_response_cache_carries_the_rendered_ones_headers(settings, url):
+    """Allow included, so that an answer the memo assembles after a cached one has every header of a rendered one."""
+    rendered, cached, _not_modified = three_answers(settings, url, fast=True)
+    assert comparable(cached) == comparable(rendered)
+    assert rendered.headers["Allow"] == "GET, HEAD, OPTIONS"
+
+
+def test_where_public_reads_go_to_replicas_nothing_is_assembled(wsgi, settings):
+    """An assembler would read the primary, outside a replica's snapshot and its fallbacks (curation/replicas.py)."""
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/api/v1/lookup/", "QUERY_STRING": "region=420103"}
+    assert wsgi.application.assembler(environ) is not None
+    settings.DATABASE_REPLICAS = ["replica1"]
+    assert wsgi.application.assembler(environ) is None

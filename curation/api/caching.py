@@ -44,7 +44,10 @@ from kb.api.guards import IGNORED_PARAMETERS
 from kb.api.throttling import EXPORT_PATH, STAFF_PREFIX, signed
 
 CACHED_PREFIXES = ("/api/v1/", "/api/schema/", "/embed/v1/", "/oembed")
-STORED_HEADERS = ("Content-Type", "Content-Language", "Content-Disposition", "Content-Security-Policy", "Cache-Control")
+# Allow too (DRF's views say which methods they take): an answer from the cache is the rendered one, header by header.
+STORED_HEADERS = (
+    "Content-Type", "Content-Language", "Content-Disposition", "Content-Security-Policy", "Cache-Control", "Allow",
+)  # fmt: skip
 VARY = ("Accept-Language", "Accept-Encoding")
 # Where DRF chooses what to answer in by Accept: the API and its schema. The widget, its loader and oEmbed answer in
 # one type whatever is asked, so Accept is neither in their key nor in their Vary: browsers, which each write it their
@@ -55,7 +58,7 @@ NEGOTIATED_VARY = ("Accept", *VARY)
 LOCAL_ANSWERS = RevisionMemo(size=256)
 # Renamed whenever what is stored changes shape: since codings are added when first asked for, an entry may lack one
 # that a worker of the previous release expected to find.
-RESPONSE_KEY_PREFIX = "kb:answer:"
+RESPONSE_KEY_PREFIX = "kb:answer-with-allow:"
 
 
 # Parameters that do not change the answer (guards.IGNORED_PARAMETERS everywhere; the widget's `embed_id`, which

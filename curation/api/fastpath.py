@@ -305,11 +305,15 @@ class AnswerMemo:
 
     @staticmethod
     def assembler(environ: dict):
-        """The assembler registered for this request's path, for a GET that names no answer it holds already."""
+        """The assembler registered for this request's path, for a GET that names no answer it holds already.
+
+        None where public reads are answered from read replicas (curation/replicas.py): an assembler reads what the
+        worker holds, and builds what it lacks from the primary, outside the replica's snapshot and its fallbacks."""
         if (
             environ["REQUEST_METHOD"] != "GET"
             or environ.get("HTTP_IF_NONE_MATCH")
             or environ.get("HTTP_IF_MODIFIED_SINCE")
+            or settings.DATABASE_REPLICAS
         ):
             return None
         return registry.ASSEMBLED_BEFORE_DJANGO.get(environ.get("PATH_INFO", ""))
