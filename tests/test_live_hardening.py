@@ -119,8 +119,13 @@ def test_the_throttle_is_one_limit_across_workers_and_threads(stack):
     statuses = in_parallel([lambda: stack.request("/api/v1/card-types/", client="10.1.0.1")[0]] * (ANONYMOUS_RATE + 30))
     assert set(statuses) == {200, 429}
     assert ANONYMOUS_RATE <= statuses.count(200) <= ANONYMOUS_RATE + 3 * 2 * BatchedCounts.batch(ANONYMOUS_RATE)
-    # Once over, refused for the rest of the window, from the memo's workers too.
-    assert [stack.request("/api/v1/card-types/", client="10.1.0.1")[0] for _ in range(10)] == [429] * 10
+    # Once over, refused for the rest of the window, from the memo's workers too. A worker whose last word from the
+    # shared count came before the others' last batches asks again after BatchedCounts.SECONDS, on its next request,
+    # which it may still let through (one per worker); the window's total stays within the stated overshoot.
+    time.sleep(BatchedCounts.SECONDS + 0.1)
+    later = [stack.request("/api/v1/card-types/", client="10.1.0.1")[0] for _ in range(10)]
+    assert later.count(200) <= 2 and set(later) <= {200, 429}
+    assert statuses.count(200) + later.count(200) <= ANONYMOUS_RATE + 3 * 2 * BatchedCounts.batch(ANONYMOUS_RATE)
     # Another client is counted on its own.
     assert stack.request("/api/v1/card-types/", client="10.1.0.2")[0] == 200
 
