@@ -41,6 +41,16 @@ def resolved(code: str, day: str, **params) -> dict:
     return json.loads(json.dumps(answer, ensure_ascii=False))
 
 
+def state_card(code: str, **days: str) -> None:
+    """A published statement of the resident card's issue or withdrawal on the region `code`."""
+    CardTypeAvailability.objects.create(
+        card_type=CardType.objects.get(slug="resident-medical-card"),
+        region=Region.objects.get(code=code),
+        source=Source.objects.filter(status="published").first(),
+        **days,
+    )
+
+
 def days_around(*days: str) -> list[str]:
     around = set()
     for day in days:
@@ -93,12 +103,7 @@ def test_the_first_and_last_day_of_a_rules_validity_are_in_it_and_the_days_beyon
 
 
 def test_a_card_issued_from_a_day_is_not_yet_issued_the_day_before_in_every_county(client):
-    CardTypeAvailability.objects.create(
-        card_type=CardType.objects.get(slug="resident-medical-card"),
-        region=Region.objects.get(code="130700"),
-        issued_from="2023-05-10",
-        source=Source.objects.filter(status="published").first(),
-    )
+    state_card("130700", issued_from="2023-05-10")
     statuses = {}
     for index, day in enumerate(["2023-05-10", "2023-05-09", "2023-05-11", "2023-05-08"]):
         code = ZHANGJIAKOU[index % len(ZHANGJIAKOU)]
@@ -123,12 +128,7 @@ def test_a_county_with_a_rule_of_its_own_does_not_share_its_prefectures_answer(c
 
 
 def test_a_county_where_only_a_cards_withdrawal_is_stated_does_not_share_its_prefectures_answer(client):
-    CardTypeAvailability.objects.create(
-        card_type=CardType.objects.get(slug="resident-medical-card"),
-        region=Region.objects.get(code="130703"),
-        withdrawn_from="2021-01-01",
-        source=Source.objects.filter(status="published").first(),
-    )
+    state_card("130703", withdrawn_from="2021-01-01")
     for code in ("130702", "130703", "130709", "130703"):
         answer = asked(client, code, "2025-01-01")
         assert answer == resolved(code, "2025-01-01")
